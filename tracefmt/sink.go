@@ -11,16 +11,16 @@ import (
 type WarningKind string
 
 const (
-	WarnInvalidTraceID   WarningKind = "invalid-trace-id"   // unparsable or zero trace ID (span rejected)
-	WarnInvalidSpanID    WarningKind = "invalid-span-id"    // unparsable or zero span ID (span rejected)
-	WarnInvalidParentID  WarningKind = "invalid-parent-id"  // unparsable parent ID (treated as no parent)
-	WarnInvalidRef       WarningKind = "invalid-reference"  // unparsable reference or link (dropped)
-	WarnInvalidTime      WarningKind = "invalid-time"       // unparsable or missing start/end (span rejected)
-	WarnEndBeforeStart   WarningKind = "end-before-start"   // end < start (kept with end = start)
-	WarnMissingService   WarningKind = "missing-service"    // no service name (kept as unknown_service)
-	WarnDuplicateSpanID  WarningKind = "duplicate-span-id"  // same trace and span ID seen again (kept)
-	WarnInvalidValue     WarningKind = "invalid-value"      // an unparsable field value that was ignored
-	WarnUnknownReference WarningKind = "unknown-ref-type"   // Jaeger reference type not CHILD_OF/FOLLOWS_FROM
+	WarnInvalidTraceID   WarningKind = "invalid-trace-id"  // unparsable or zero trace ID (span rejected)
+	WarnInvalidSpanID    WarningKind = "invalid-span-id"   // unparsable or zero span ID (span rejected)
+	WarnInvalidParentID  WarningKind = "invalid-parent-id" // unparsable parent ID (treated as no parent)
+	WarnInvalidRef       WarningKind = "invalid-reference" // unparsable reference or link (dropped)
+	WarnInvalidTime      WarningKind = "invalid-time"      // unparsable or missing start/end (span rejected)
+	WarnEndBeforeStart   WarningKind = "end-before-start"  // end < start (kept with end = start)
+	WarnMissingService   WarningKind = "missing-service"   // no service name (kept as unknown_service)
+	WarnDuplicateSpanID  WarningKind = "duplicate-span-id" // same trace and span ID seen again (kept)
+	WarnInvalidValue     WarningKind = "invalid-value"     // an unparsable field value that was ignored
+	WarnUnknownReference WarningKind = "unknown-ref-type"  // Jaeger reference type not CHILD_OF/FOLLOWS_FROM
 )
 
 // UnknownService is the service name given to spans without one, as the
@@ -131,6 +131,24 @@ type Sink struct {
 	Aliases map[string]string
 
 	emptyAttrs *Attrs
+
+	// Per-input statistics of the file being read.
+	cur       *FileSummary
+	fileNo    int32
+	lastFile  []int32 // per trace, the last file number that had a span of it
+	rejected0 int
+}
+
+func (k *Sink) beginFile(f *FileSummary) {
+	k.cur = f
+	k.fileNo++
+	k.File = f.Name
+	k.rejected0 = k.RejectedTotal()
+}
+
+func (k *Sink) endFile() {
+	k.cur.RejectedSpans = k.RejectedTotal() - k.rejected0
+	k.cur = nil
 }
 
 // NewSink returns an empty sink.
@@ -219,6 +237,23 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 	}
 	k.counts[ix]++
 	k.traceOf = append(k.traceOf, ix)
+	if f := k.cur; f != nil {
+		if f.Spans == 0 || s.Start < f.start {
+			f.start = s.Start
+		}
+		if f.Spans == 0 || s.End > f.end {
+			f.end = s.End
+		}
+		f.Spans++
+		f.services[s.Service]++
+		if int(ix) == len(k.lastFile) {
+			k.lastFile = append(k.lastFile, 0)
+		}
+		if k.lastFile[ix] != k.fileNo {
+			k.lastFile[ix] = k.fileNo
+			f.Traces++
+		}
+	}
 }
 
 // Reject counts a span read but not kept, for the given reason.

@@ -1,0 +1,32 @@
+# hopbudget: `make demo` and `make test` are all a fresh machine needs.
+GO      ?= go
+BIN     := bin/hopbudget
+DEMO    := testdata/demo
+
+.PHONY: build demo test bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) .
+
+# The main job on the sample traces shipped in testdata/.
+demo: build
+	./$(BIN) inspect $(DEMO)
+
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# Benchmarks generate ~1M-span inputs with ../shared/tracegen into the
+# system temp folder (cached between runs), never into the repository.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+
+# A short fuzzing pass over every parser (FUZZTIME=60s for longer).
+FUZZTIME ?= 20s
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./tracefmt/ | grep '^Fuzz'); do \
+		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./tracefmt/ || exit 1; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"hopbudget/tracefmt"
+)
+
+// InspectOptions are the flags of `hopbudget inspect`.
+type InspectOptions struct {
+	Input  inputOptions
+	Output string
+	Paths  []string
+}
+
+func newInspectCmd(s *Streams) *cobra.Command {
+	opts := &InspectOptions{}
+	c := &cobra.Command{
+		Use:   "inspect [--format F] [-o table|json] FILE|DIR|GLOB|- ...",
+		Short: "Show what was read: formats, traces, spans, services, time range, warnings",
+		Long: `inspect reads trace exports and reports, per input, the detected format and
+compression, traces, spans, services and time range, and every warning with an example.
+Spans read = spans kept + spans rejected (by reason), always.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Paths = args
+			return inspectRun(s, opts)
+		},
+	}
+	opts.Input.addFlags(c.Flags())
+	c.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	return c
+}
+
+func inspectRun(s *Streams, opts *InspectOptions) error {
+	if opts.Output != "table" && opts.Output != "json" {
+		return inputError(fmt.Errorf("-o %q: want table or json", opts.Output))
+	}
+	res, err := readInputs(s, opts.Paths, opts.Input)
+	if err != nil {
+		return err
+	}
+	sum := tracefmt.Summarize(res)
+	if opts.Output == "json" {
+		err = writeJSON(s.Out, struct {
+			Input tracefmt.Summary `json:"input"`
+		}{sum})
+	} else {
+		err = renderInputTable(s.Out, sum, true)
+	}
+	if err != nil {
+		return err
+	}
+	return strictCheck(opts.Input, sum)
+}

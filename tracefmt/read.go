@@ -1,0 +1,278 @@
+package tracefmt
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Options control Read.
+type Options struct {
+	// Format forces a decoder; "" detects it per input.
+	Format Format
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Progress, when set, receives running totals of compressed bytes and
+	// spans read. It is updated from the reading goroutine, often.
+	Progress *Progress
+}
+
+// Progress holds running totals that another goroutine may poll.
+type Progress struct {
+	Bytes atomic.Int64
+	Spans atomic.Int64
+}
+
+// FileSummary is what was read from one input.
+type FileSummary struct {
+	Name          string         `json:"name"`
+	Format        Format         `json:"format"`
+	Compression   string         `json:"compression"`
+	Bytes         int64          `json:"bytes"`
+	Traces        int            `json:"traces"`
+	Spans         int            `json:"spans"`
+	RejectedSpans int            `json:"rejectedSpans"`
+	StartUs       int64          `json:"startUs,omitempty"`
+	EndUs         int64          `json:"endUs,omitempty"`
+	Services      []ServiceCount `json:"services"`
+
+	services map[string]int
+	start    int64
+	end      int64
+}
+
+// ServiceCount is a service and how many spans it has.
+type ServiceCount struct {
+	Name  string `json:"name"`
+	Spans int    `json:"spans"`
+}
+
+// Result is everything read from the inputs.
+type Result struct {
+	Files  []FileSummary
+	Traces []Trace
+	Sink   *Sink
+}
+
+// Read expands paths (files, directories walked recursively, globs, "-" for
+// stdin), detects each input's compression and format by content, decodes
+// everything into one sink and groups spans by trace ID across all inputs.
+//
+// It stops at the first undecodable input with a *DecodeError. Files found
+// by walking a directory that are not trace exports at all are skipped with
+// a warning; a file named explicitly must decode.
+func Read(paths []string, opts Options) (*Result, error) {
+	inputs, err := expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	k := NewSink()
+	res := &Result{Sink: k}
+	for _, in := range inputs {
+		fsum, err := readOne(in, opts, k)
+		if err != nil {
+			var skip *notTraceError
+			if in.walked && errors.As(err, &skip) {
+				k.Warn(WarnSkippedFile, Pos{File: in.name, Offset: -1, Record: -1}, skip.Error()+" (file skipped)")
+				continue
+			}
+			return nil, err
+		}
+		res.Files = append(res.Files, *fsum)
+	}
+	res.Traces = k.Traces()
+	return res, nil
+}
+
+// WarnSkippedFile: a file inside a directory argument that is not a trace
+// export.
+const WarnSkippedFile WarningKind = "skipped-file"
+
+type input struct {
+	name   string
+	walked bool // found by walking a directory
+}
+
+func expand(paths []string) ([]input, error) {
+	var out []input
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, input{name: "-"})
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			if strings.ContainsAny(p, "*?[") {
+				matches, gerr := filepath.Glob(p)
+				if gerr != nil {
+					return nil, fmt.Errorf("bad glob %q: %v", p, gerr)
+				}
+				if len(matches) == 0 {
+					return nil, fmt.Errorf("%s: no files match", p)
+				}
+				sub, err := expand(matches)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sub...)
+				continue
+			}
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, input{name: p})
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			out = append(out, input{name: f, walked: true})
+		}
+	}
+	return out, nil
+}
+
+type notTraceError struct{ msg string }
+
+func (e *notTraceError) Error() string { return e.msg }
+
+// countingReader feeds Progress from the decoding goroutine itself, so the
+// sink's counters are read without a race.
+type countingReader struct {
+	r io.Reader
+	p *Progress
+	k *Sink
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.Bytes.Add(int64(n))
+	c.p.Spans.Store(int64(c.k.Read))
+	return n, err
+}
+
+func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
+	var raw io.Reader
+	if in.name == "-" {
+		if opts.Stdin == nil {
+			return nil, fmt.Errorf("-: no standard input")
+		}
+		raw = opts.Stdin
+	} else {
+		f, err := os.Open(in.name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		raw = f
+	}
+	cr := &countingReader{r: raw, p: opts.Progress, k: k}
+	if cr.p == nil {
+		cr.p = new(Progress)
+	}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	fsum := &FileSummary{Name: in.name, Compression: "none", services: map[string]int{}}
+
+	var r io.Reader = br
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: "gzip: " + err.Error()}
+		}
+		defer zr.Close()
+		fsum.Compression = "gzip"
+		r = bufio.NewReaderSize(zr, 256<<10)
+	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: "zstd: " + err.Error()}
+		}
+		defer zr.Close()
+		fsum.Compression = "zstd"
+		r = bufio.NewReaderSize(zr.IOReadCloser(), 256<<10)
+	}
+	dr := r.(*bufio.Reader)
+	format := opts.Format
+	if format == "" {
+		head, err := dr.Peek(sniffWindow)
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
+		}
+		if len(head) == 0 {
+			format = FormatOTLPJSON // empty input: nothing to decode, nothing lost
+		} else if format, err = Sniff(head); err != nil {
+			return nil, &notTraceError{msg: in.name + ": " + err.Error()}
+		}
+	}
+	fsum.Format = format
+
+	k.beginFile(fsum)
+	err := decoders[format](dr, in.name, k)
+	k.endFile()
+	fsum.Bytes = cr.p.Bytes.Load() - fsum.Bytes
+	if err != nil {
+		return nil, wrapDecodeError(err, in.name, fsum.Compression)
+	}
+	fsum.finish()
+	return fsum, nil
+}
+
+// wrapDecodeError makes sure every error names the file; errors from the
+// decompressor (a truncated .gz) say so.
+func wrapDecodeError(err error, file, compression string) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return err
+	}
+	if compression != "none" {
+		return &DecodeError{Pos: Pos{File: file, Offset: -1, Record: -1}, Msg: compression + ": " + err.Error()}
+	}
+	return &DecodeError{Pos: Pos{File: file, Offset: -1, Record: -1}, Msg: err.Error()}
+}
+
+func (f *FileSummary) finish() {
+	for name, n := range f.services {
+		f.Services = append(f.Services, ServiceCount{Name: name, Spans: n})
+	}
+	SortServices(f.Services)
+	if f.Spans > 0 {
+		f.StartUs, f.EndUs = f.start/1000, f.end/1000
+	}
+}
+
+// SortServices orders by span count descending, then name.
+func SortServices(s []ServiceCount) {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Spans != s[j].Spans {
+			return s[i].Spans > s[j].Spans
+		}
+		return s[i].Name < s[j].Name
+	})
+}
