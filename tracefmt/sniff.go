@@ -26,13 +26,15 @@ const sniffWindow = 64 << 10
 // two fields are 16 then 8 bytes long is a Jaeger span (Batch.spans), else
 // OTLP resource_spans; a first field 2 (Batch.process) is Jaeger.
 func Sniff(head []byte) (Format, error) {
-	b := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	if len(b) == 0 {
+	text := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(text) == 0 {
 		return "", fmt.Errorf("empty input")
 	}
+	if text[0] == '{' || text[0] == '[' {
+		return sniffJSON(text)
+	}
+	b := head // binary: '\n' is a protobuf tag byte, not space
 	switch b[0] {
-	case '{', '[':
-		return sniffJSON(b)
 	case 0:
 		if len(b) < 5 {
 			return "", fmt.Errorf("not a trace export: %d bytes of binary data", len(b))

@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+// Tests run from the repository root so paths in outputs read as a user
+// would type them.
+func TestMain(m *testing.M) {
+	if err := os.Chdir(".."); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+// run executes hopbudget in-process.
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s := &Streams{In: strings.NewReader(stdin), Out: &out, Err: &errb}
+	code = Run(context.Background(), s, args)
+	return out.String(), errb.String(), code
+}
+
+// golden compares a command's whole result with testdata/golden/NAME.golden.
+func golden(t *testing.T, name, stdout, stderr string, code int) {
+	t.Helper()
+	got := fmt.Sprintf("exit: %d\n-- stdout --\n%s-- stderr --\n%s", code, stdout, stderr)
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (go test ./cmd -update rewrites it; review the diff):\n%s", name, path, diffLines(string(want), got))
+	}
+}
+
+// diffLines shows the first differing lines, enough to see what changed.
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
+			if shown++; shown == 8 {
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"inspect-demo", "", []string{"inspect", "testdata/demo"}},
+		{"inspect-demo-json", "", []string{"inspect", "-o", "json", "testdata/demo"}},
+		{"inspect-truncated", "", []string{"inspect", "testdata/bad/truncated.otlp.json"}},
+		{"inspect-bad-ids", "", []string{"inspect", "testdata/bad/bad-ids.otlp.json"}},
+		{"inspect-bad-ids-strict", "", []string{"inspect", "--strict", "testdata/bad/bad-ids.otlp.json"}},
+		{"inspect-stdin", `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000250000000"}]}]}]}`, []string{"inspect", "-"}},
+		{"usage-unknown-flag", "", []string{"inspect", "--nope", "x"}},
+		{"usage-bad-output", "", []string{"inspect", "-o", "yaml", "testdata/demo"}},
+		{"usage-bad-format", "", []string{"inspect", "--format", "zipkin", "testdata/demo"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, tc.stdin, tc.args...)
+			golden(t, tc.name, stdout, stderr, code)
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	if _, _, code := run(t, "", "inspect", "testdata/demo"); code != ExitOK {
+		t.Errorf("inspect demo: exit %d, want %d", code, ExitOK)
+	}
+	if _, stderr, code := run(t, "", "inspect", "testdata/bad/truncated.otlp.json"); code != ExitInputError || strings.Contains(stderr, "goroutine") {
+		t.Errorf("truncated: exit %d, want %d; stderr %q", code, ExitInputError, stderr)
+	}
+}
