@@ -45,6 +45,7 @@ type FileSummary struct {
 	StartUs       int64          `json:"startUs,omitempty"`
 	EndUs         int64          `json:"endUs,omitempty"`
 	Services      []ServiceCount `json:"services"`
+	Warnings      []Warning      `json:"warnings"`
 
 	services map[string]int
 	start    int64
@@ -197,6 +198,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	}
 	br := bufio.NewReaderSize(cr, 256<<10)
 	fsum := &FileSummary{Name: in.name, Compression: "none", services: map[string]int{}}
+	bytes0 := cr.p.Bytes.Load()
 
 	var r io.Reader = br
 	magic, _ := br.Peek(4)
@@ -236,7 +238,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	k.beginFile(fsum)
 	err := decoders[format](dr, in.name, k)
 	k.endFile()
-	fsum.Bytes = cr.p.Bytes.Load() - fsum.Bytes
+	fsum.Bytes = cr.p.Bytes.Load() - bytes0
 	if err != nil {
 		return nil, wrapDecodeError(err, in.name, fsum.Compression)
 	}
@@ -258,6 +260,10 @@ func wrapDecodeError(err error, file, compression string) error {
 }
 
 func (f *FileSummary) finish() {
+	if f.Warnings == nil {
+		f.Warnings = []Warning{}
+	}
+	f.Services = []ServiceCount{}
 	for name, n := range f.services {
 		f.Services = append(f.Services, ServiceCount{Name: name, Spans: n})
 	}

@@ -276,6 +276,15 @@ func (k *Sink) Warn(kind WarningKind, where Pos, detail string) {
 		k.order = append(k.order, kind)
 	}
 	w.Count++
+	if f := k.cur; f != nil {
+		for i := range f.Warnings {
+			if f.Warnings[i].Kind == kind {
+				f.Warnings[i].Count++
+				return
+			}
+		}
+		f.Warnings = append(f.Warnings, Warning{Kind: kind, Count: 1, Example: where.String() + ": " + detail})
+	}
 }
 
 // Kept is the number of spans stored.
