@@ -1,0 +1,134 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"hopbudget/analyze"
+	"hopbudget/budget"
+	"hopbudget/tracefmt"
+)
+
+// AnalyzeOptions are the flags of `hopbudget analyze`.
+type AnalyzeOptions struct {
+	Input        inputOptions
+	Output       string
+	PerTrace     bool
+	Endpoint     string
+	Top          int
+	Sort         string
+	CriticalPath string
+	SkewAdjust   bool
+	Workers      int
+	Paths        []string
+}
+
+func newAnalyzeCmd(s *Streams) *cobra.Command {
+	opts := &AnalyzeOptions{}
+	c := &cobra.Command{
+		Use:   "analyze [flags] FILE|DIR|GLOB|- ...",
+		Short: "Critical paths, fan-in waits, per-hop and per-endpoint percentiles",
+		Long: `analyze rebuilds every request's span DAG (dedupe, orphans, cycles, clock skew),
+walks its critical path, measures fan-in waits of parallel calls, and aggregates per endpoint
+(root service + operation) and per hop (caller → callee, operation): p50/p95/p99, network gap,
+error rate and critical-path share. Percentiles are exact (nearest rank).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Paths = args
+			return analyzeRun(s, opts)
+		},
+	}
+	f := c.Flags()
+	opts.Input.addFlags(f)
+	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or markdown")
+	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups")
+	f.StringVar(&opts.Endpoint, "endpoint", "", "only traces whose root matches SERVICE:OPERATION (globs; '*' matches '/')")
+	f.IntVar(&opts.Top, "top", 10, "rows in the hop and fan-in tables (0 = all)")
+	f.StringVar(&opts.Sort, "sort", "p99", "order of the main hop table: p99, share, count, errors or name")
+	f.StringVar(&opts.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
+	f.BoolVar(&opts.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
+	f.IntVar(&opts.Workers, "workers", 0, "goroutines for per-trace analysis (0 = all cores)")
+	return c
+}
+
+// endpointFilter parses SERVICE:OPERATION (either side a glob; no colon
+// means any operation of that service).
+func endpointFilter(spec string) (func(service, op string) bool, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	svc, op, found := strings.Cut(spec, ":")
+	if !found {
+		op = "*"
+	}
+	if svc == "" {
+		svc = "*"
+	}
+	if op == "" {
+		op = "*"
+	}
+	for _, g := range []string{svc, op} {
+		if err := budget.CheckGlob(g); err != nil {
+			return nil, fmt.Errorf("--endpoint %q: %v", spec, err)
+		}
+	}
+	return func(service, operation string) bool {
+		return budget.MatchGlob(svc, service) && budget.MatchGlob(op, operation)
+	}, nil
+}
+
+func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {
+	mode, err := analyze.ParseMode(o.CriticalPath)
+	if err != nil {
+		return analyze.Options{}, err
+	}
+	filter, err := endpointFilter(o.Endpoint)
+	if err != nil {
+		return analyze.Options{}, err
+	}
+	return analyze.Options{CriticalPath: mode, SkewAdjust: o.SkewAdjust, Endpoint: filter,
+		PerTrace: o.PerTrace, Workers: o.Workers}, nil
+}
+
+func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
+	switch opts.Output {
+	case "table", "json", "markdown":
+	default:
+		return inputError(fmt.Errorf("-o %q: want table, json or markdown", opts.Output))
+	}
+	if _, ok := hopSorts[opts.Sort]; !ok {
+		return inputError(fmt.Errorf("--sort %q: want p99, share, count, errors or name", opts.Sort))
+	}
+	if opts.Top < 0 {
+		return inputError(fmt.Errorf("--top %d: want 0 (all) or more", opts.Top))
+	}
+	aopts, err := opts.analyzeOptions()
+	if err != nil {
+		return inputError(err)
+	}
+	res, err := readInputs(s, opts.Paths, opts.Input)
+	if err != nil {
+		return err
+	}
+	sum := tracefmt.Summarize(res)
+	rep := analyze.Analyze(res.Traces, aopts)
+	switch opts.Output {
+	case "json":
+		err = writeJSON(s.Out, analyzeJSON{Input: sum, Report: rep})
+	default:
+		err = renderAnalyze(s.Out, sum, rep, opts, opts.Output == "markdown")
+	}
+	if err != nil {
+		return err
+	}
+	return strictCheck(opts.Input, sum)
+}
+
+// analyzeJSON is the documented JSON of `analyze -o json`: the input summary
+// and the report's fields side by side.
+type analyzeJSON struct {
+	Input tracefmt.Summary `json:"input"`
+	*analyze.Report
+}
