@@ -16,7 +16,7 @@ const sniffWindow = 64 << 10
 // JSON (first non-space byte '{' or '['): OTLP when an OTLP key appears
 // ("resourceSpans", "resource_spans", "scopeSpans", "resourceSpans" under an
 // api_v3 "result"); Jaeger UI JSON when a Jaeger UI key appears ("spanID",
-// "traceID", "processID", "processes"); Jaeger model protojson when its keys
+// "traceID", "processID", "processes", or an empty "data" list); Jaeger model protojson when its keys
 // appear ("spanId" with "operationName"). An empty document ({} or []) is
 // OTLP JSON with no spans.
 //
@@ -66,7 +66,7 @@ func sniffJSON(b []byte) (Format, error) {
 	switch {
 	case has("resourceSpans") || has("resource_spans") || has("scopeSpans") || has("scope_spans"):
 		return FormatOTLPJSON, nil
-	case has("spanID") || has("traceID") || has("processID") || has("processes"):
+	case has("spanID") || has("traceID") || has("processID") || has("processes") || has("data"):
 		return FormatJaegerJSON, nil
 	case has("spanId") || has("operationName") || has("span_id"):
 		return FormatJaegerProtoJSON, nil
