@@ -24,8 +24,10 @@ bench:
 # A short fuzzing pass over every parser (FUZZTIME=60s for longer).
 FUZZTIME ?= 20s
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./tracefmt/ | grep '^Fuzz'); do \
-		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./tracefmt/ || exit 1; \
+	@for pkg in ./tracefmt/ ./budget/; do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
 clean:
