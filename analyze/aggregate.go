@@ -1,0 +1,229 @@
+package analyze
+
+import (
+	"cmp"
+	"slices"
+	"unsafe"
+
+	"hopbudget/tracefmt"
+)
+
+type key2 struct{ a, b string }
+type key3 struct{ a, b, c string }
+
+type epAcc struct{ durs series }
+
+type hopAcc struct {
+	durs      series
+	gaps      []int64
+	selfs     []int64
+	cp        series // per trace containing the hop: CP time inside it
+	errs      int
+	lastTrace int32 // trace of cp's last entry (worker-local)
+}
+
+type fanAcc struct {
+	waits     series
+	overheads []int64
+	partial   int
+	strag     map[string]int
+}
+
+// accum collects one worker's samples. Samples carry their trace index and
+// exemplars take equal values in trace order, so the merged result does not
+// depend on which worker saw which trace.
+type accum struct {
+	eps    map[key2]*epAcc
+	hops   map[key3]*hopAcc
+	fans   map[key2]*fanAcc
+	counts Counts
+	recent [64]struct {
+		k key3
+		h *hopAcc
+	}
+}
+
+func newAccum() *accum {
+	return &accum{eps: map[key2]*epAcc{}, hops: map[key3]*hopAcc{}, fans: map[key2]*fanAcc{}}
+}
+
+func (a *accum) endpoint(k key2) *epAcc {
+	e := a.eps[k]
+	if e == nil {
+		e = &epAcc{}
+		a.eps[k] = e
+	}
+	return e
+}
+
+func (a *accum) hop(k key3) *hopAcc {
+	// Names are interned by the readers, so the string pointers make a
+	// cheap hash for a small cache in front of the map (hashing three
+	// strings per call was a tenth of the analysis). Equality is checked
+	// on the strings, so a miss is only slower, never wrong.
+	x := uintptr(unsafe.Pointer(unsafe.StringData(k.a)))*3 + uintptr(unsafe.Pointer(unsafe.StringData(k.b)))*5 +
+		uintptr(unsafe.Pointer(unsafe.StringData(k.c)))*7
+	c := &a.recent[(x>>3^x>>9)%uintptr(len(a.recent))]
+	if c.h != nil && c.k == k {
+		return c.h
+	}
+	h := a.hops[k]
+	if h == nil {
+		h = &hopAcc{lastTrace: -1}
+		a.hops[k] = h
+	}
+	c.k, c.h = k, h
+	return h
+}
+
+func (a *accum) fan(k key2) *fanAcc {
+	f := a.fans[k]
+	if f == nil {
+		f = &fanAcc{strag: map[string]int{}}
+		a.fans[k] = f
+	}
+	return f
+}
+
+// merge folds b into a.
+func (a *accum) merge(b *accum) {
+	for k, e := range b.eps {
+		a.endpoint(k).durs.merge(&e.durs)
+	}
+	for k, h := range b.hops {
+		x := a.hop(k)
+		x.durs.merge(&h.durs)
+		x.gaps = append(x.gaps, h.gaps...)
+		x.selfs = append(x.selfs, h.selfs...)
+		x.cp.merge(&h.cp) // a trace is seen by one worker only
+		x.errs += h.errs
+	}
+	for k, f := range b.fans {
+		x := a.fan(k)
+		x.waits.merge(&f.waits)
+		x.overheads = append(x.overheads, f.overheads...)
+		x.partial += f.partial
+		for s, n := range f.strag {
+			x.strag[s] += n
+		}
+	}
+	a.counts.add(&b.counts)
+}
+
+// fill writes the aggregates into r, sorted.
+func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
+	ex := func(t int32) string {
+		if t < 0 {
+			return ""
+		}
+		return traces[t].ID.String()
+	}
+	r.Counts = a.counts
+	r.Endpoints = make([]Endpoint, 0, len(a.eps))
+	for _, k := range sortedKeys2(a.eps) {
+		d := &a.eps[k].durs
+		xs := d.sorted()
+		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs}
+		e.P50Us, e.P95Us, e.P99Us, e.MaxUs, e.Exemplars = summary(d, xs, ex)
+		e.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99))
+		r.Endpoints = append(r.Endpoints, e)
+	}
+	r.Hops = make([]Hop, 0, len(a.hops))
+	for _, k := range sortedKeys3(a.hops) {
+		h := a.hops[k]
+		xs := h.durs.sorted()
+		gap, self := pcts(h.gaps, 50, 99), pcts(h.selfs, 50, 99)
+		o := Hop{From: k.a, To: k.b, Operation: k.c, Count: len(xs), Samples: xs,
+			NetworkCount: len(h.gaps), NetworkP50Us: us(gap[0]), NetworkP99Us: us(gap[1]),
+			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
+			ServerSelfP50Us: us(self[0]), ServerSelfP99Us: us(self[1])}
+		o.P50Us, o.P95Us, o.P99Us, o.MaxUs, o.Exemplars = summary(&h.durs, xs, ex)
+		cps := h.cp.v // trace indices no longer needed
+		var sum int64
+		on := 0
+		for _, v := range cps {
+			sum += v
+			if v > 0 {
+				on++
+			}
+		}
+		o.Traces = len(cps)
+		if len(cps) > 0 {
+			o.CriticalPathMeanUs = us(sum / int64(len(cps)))
+		}
+		o.CriticalPathP99Us = us(pcts(cps, 99)[0])
+		o.OnPathFraction = ratio(on, len(cps))
+		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99),
+			fewSamples("network gap", len(h.gaps), 50, 99), fewSamples("critical-path share", len(cps), 99))
+		r.Hops = append(r.Hops, o)
+	}
+	r.FanIn = make([]FanIn, 0, len(a.fans))
+	for _, k := range sortedKeys2(a.fans) {
+		f := a.fans[k]
+		xs := f.waits.sorted()
+		over := pcts(f.overheads, 50, 99)
+		o := FanIn{Service: k.a, Operation: k.b, Count: len(xs), ParentSpans: len(f.overheads),
+			PartialFailureRate: ratio(f.partial, len(xs)), OverheadP50Us: us(over[0]), OverheadP99Us: us(over[1])}
+		o.WaitP50Us, o.WaitP95Us, o.WaitP99Us, _, o.Exemplars = summary(&f.waits, xs, ex)
+		o.Stragglers = make([]Straggler, 0, len(f.strag))
+		for s, n := range f.strag {
+			o.Stragglers = append(o.Stragglers, Straggler{To: s, Count: n, Fraction: ratio(n, len(xs))})
+		}
+		slices.SortFunc(o.Stragglers, func(x, y Straggler) int {
+			if c := cmp.Compare(y.Count, x.Count); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.To, y.To)
+		})
+		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99), fewSamples("overhead", len(f.overheads), 50, 99))
+		r.FanIn = append(r.FanIn, o)
+	}
+}
+
+// summary gives p50, p95, p99 and max in µs of the sorted values xs of s,
+// with their exemplars.
+func summary(s *series, xs []int64, ex func(int32) string) (p50, p95, p99, mx int64, e Exemplars) {
+	if len(xs) == 0 {
+		return
+	}
+	at := func(p int) (int64, string) {
+		i := rankIndex(p, len(xs))
+		return us(xs[i]), ex(s.exemplar(xs, i))
+	}
+	p50, e.P50 = at(50)
+	p95, e.P95 = at(95)
+	p99, e.P99 = at(99)
+	mx, e.Max = at(100)
+	return
+}
+
+func sortedKeys2[V any](m map[key2]V) []key2 {
+	ks := make([]key2, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(x, y key2) int {
+		if c := cmp.Compare(x.a, y.a); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b, y.b)
+	})
+	return ks
+}
+
+func sortedKeys3[V any](m map[key3]V) []key3 {
+	ks := make([]key3, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(x, y key3) int {
+		if c := cmp.Compare(x.a, y.a); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.b, y.b); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.c, y.c)
+	})
+	return ks
+}

@@ -1,0 +1,60 @@
+package analyze
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Mode selects the critical-path definition.
+type Mode string
+
+const (
+	// ModeDefault is hopbudget's definition (see the package doc).
+	ModeDefault Mode = "default"
+	// ModeJaeger reproduces the critical path the Jaeger UI (v2.15+) draws.
+	ModeJaeger Mode = "jaeger"
+)
+
+// ParseMode checks a --critical-path value ("" means default).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", ModeDefault:
+		return ModeDefault, nil
+	case ModeJaeger:
+		return ModeJaeger, nil
+	}
+	return "", fmt.Errorf("unknown critical-path mode %q: want default or jaeger", s)
+}
+
+// Options controls Analyze. The zero value is valid but turns clock-skew
+// adjustment off; DefaultOptions gives the command's defaults.
+type Options struct {
+	// CriticalPath is the critical-path definition ("" = default).
+	CriticalPath Mode
+	// SkewAdjust shifts cross-service children that do not fit in their
+	// parent (the clock-skew pass). Ignored in jaeger mode, which never
+	// corrects skew.
+	SkewAdjust bool
+	// Endpoint restricts the analysis to traces whose primary root matches
+	// (service, operation). nil keeps every trace.
+	Endpoint func(service, operation string) bool
+	// PerTrace fills Report.Traces with every trace's critical path and
+	// fan-in groups.
+	PerTrace bool
+	// Workers is the number of goroutines for per-trace work; <= 0 means
+	// GOMAXPROCS. Results do not depend on it.
+	Workers int
+}
+
+// DefaultOptions are the defaults of `hopbudget analyze`.
+func DefaultOptions() Options {
+	return Options{CriticalPath: ModeDefault, SkewAdjust: true}
+}
+
+func (o *Options) workers(traces int) int {
+	w := o.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, traces))
+}

@@ -1,0 +1,217 @@
+package analyze
+
+// Report is the result of Analyze: a plain value that every renderer (table,
+// JSON, Markdown, …) shows without recomputing anything. The JSON field names
+// are part of hopbudget's documented output.
+//
+// Units: the span model holds Unix nanoseconds; every *Us field is
+// microseconds obtained by Go integer division by 1000 (truncation toward
+// zero) of the nanosecond figure, so timestamps are floor(ns/1000) and a
+// duration is its nanosecond length divided, not the difference of two
+// converted timestamps. IDs are lowercase hex. Every list has a fixed sort
+// order, noted on its type.
+type Report struct {
+	// Endpoints sorted by (service, operation).
+	Endpoints []Endpoint `json:"endpoints"`
+	// Hops sorted by (from, to, operation).
+	Hops []Hop `json:"hops"`
+	// FanIn sorted by (service, operation).
+	FanIn []FanIn `json:"fanIn"`
+	// Traces is present only with Options.PerTrace, in input order.
+	Traces []TraceResult `json:"traces,omitempty"`
+	// Warnings from the clean-up passes, in trace order, then pass order
+	// (dedupe, orphans, cycles, skew), then span order.
+	Warnings []Warning `json:"warnings"`
+	// Counts says how often each clean-up rule fired.
+	Counts Counts `json:"counts"`
+}
+
+// Exemplars are trace IDs whose sample sits exactly at each percentile (the
+// sample of nearest rank), so a user can open that trace.
+type Exemplars struct {
+	P50 string `json:"p50,omitempty"`
+	P95 string `json:"p95,omitempty"`
+	P99 string `json:"p99,omitempty"`
+	Max string `json:"max,omitempty"`
+}
+
+// Endpoint aggregates root spans per (service, operation).
+type Endpoint struct {
+	Service   string    `json:"service"`
+	Operation string    `json:"operation"`
+	Count     int       `json:"count"`
+	P50Us     int64     `json:"p50Us"`
+	P95Us     int64     `json:"p95Us"`
+	P99Us     int64     `json:"p99Us"`
+	MaxUs     int64     `json:"maxUs"`
+	Exemplars Exemplars `json:"exemplars"`
+	// Warnings about the statistics, e.g. "only 20 samples: p99 is the maximum".
+	Warnings []string `json:"warnings,omitempty"`
+	// Samples are the root durations in ns, ascending (kept for diff).
+	Samples []int64 `json:"-"`
+}
+
+// Hop aggregates calls per (caller service, callee, callee operation).
+type Hop struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Operation string `json:"operation"`
+	Count     int    `json:"count"`
+	// Latency of the call as the caller sees it (the CLIENT span).
+	P50Us int64 `json:"p50Us"`
+	P95Us int64 `json:"p95Us"`
+	P99Us int64 `json:"p99Us"`
+	MaxUs int64 `json:"maxUs"`
+	// Network/queue gap: client duration − server duration, over the
+	// NetworkCount calls that have a SERVER child.
+	NetworkCount int   `json:"networkCount"`
+	NetworkP50Us int64 `json:"networkP50Us"`
+	NetworkP99Us int64 `json:"networkP99Us"`
+	// Errors: client spans with error status or an HTTP 408/504 (timeout).
+	ErrorCount int     `json:"errorCount"`
+	ErrorRate  float64 `json:"errorRate"`
+	// Server self time: server duration minus the time its synchronous
+	// children cover (over the calls with a server side).
+	ServerSelfP50Us int64 `json:"serverSelfP50Us"`
+	ServerSelfP99Us int64 `json:"serverSelfP99Us"`
+	// Critical-path share, per trace containing the hop: the time the
+	// critical path spends inside the hop's calls (their whole subtrees).
+	Traces             int       `json:"traces"`
+	CriticalPathMeanUs int64     `json:"criticalPathMeanUs"`
+	CriticalPathP99Us  int64     `json:"criticalPathP99Us"`
+	OnPathFraction     float64   `json:"onPathFraction"`
+	Exemplars          Exemplars `json:"exemplars"`
+	Warnings           []string  `json:"warnings,omitempty"`
+	// Samples are the call durations in ns, ascending (kept for diff).
+	Samples []int64 `json:"-"`
+}
+
+// FanIn aggregates parallel groups per (parent service, parent operation).
+type FanIn struct {
+	Service     string `json:"service"`
+	Operation   string `json:"operation"`
+	Count       int    `json:"count"`       // groups
+	ParentSpans int    `json:"parentSpans"` // distinct parent spans with a group
+	WaitP50Us   int64  `json:"waitP50Us"`
+	WaitP95Us   int64  `json:"waitP95Us"`
+	WaitP99Us   int64  `json:"waitP99Us"`
+	// PartialFailureRate: groups where some but not all calls failed.
+	PartialFailureRate float64 `json:"partialFailureRate"`
+	// Overhead: parent duration minus the union of its synchronous
+	// children's intervals clipped to it, per parent span.
+	OverheadP50Us int64 `json:"overheadP50Us"`
+	OverheadP99Us int64 `json:"overheadP99Us"`
+	// Stragglers sorted by fraction descending, then callee.
+	Stragglers []Straggler `json:"stragglers"`
+	Exemplars  Exemplars   `json:"exemplars"`
+	Warnings   []string    `json:"warnings,omitempty"`
+}
+
+// Straggler says how often a callee ended last in a group.
+type Straggler struct {
+	To       string  `json:"to"`
+	Count    int     `json:"count"`
+	Fraction float64 `json:"fraction"`
+}
+
+// TraceResult is one trace's detail (Options.PerTrace).
+type TraceResult struct {
+	TraceID       string `json:"traceID"`
+	RootService   string `json:"rootService"`
+	RootOperation string `json:"rootOperation"`
+	StartUs       int64  `json:"startUs"`
+	DurationUs    int64  `json:"durationUs"`
+	Spans         int    `json:"spans"` // distinct spans (identical copies merged)
+	Roots         int    `json:"roots"`
+	// CriticalPath of every root in root order (start, then span ID), each
+	// root's segments in time order. Default mode merges adjacent segments
+	// of one span; jaeger mode keeps the UI's sections unmerged.
+	CriticalPath []Segment `json:"criticalPath"`
+	// FanIn groups ordered by parent start, parent span ID, first child.
+	FanIn []FanInGroup `json:"fanIn"`
+}
+
+// Segment is a piece of a critical path: the span owns [StartUs, EndUs).
+type Segment struct {
+	SpanID    string `json:"spanID"`
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	StartUs   int64  `json:"startUs"`
+	EndUs     int64  `json:"endUs"`
+}
+
+// FanInGroup is one group of overlapping synchronous calls of a span.
+type FanInGroup struct {
+	ParentSpanID    string   `json:"parentSpanID"`
+	Children        []string `json:"children"` // in start order
+	WaitUs          int64    `json:"waitUs"`
+	StragglerSpanID string   `json:"stragglerSpanID"`
+}
+
+// Warning rules.
+const (
+	RuleDuplicateID = "duplicate-id" // same span ID, different content
+	RuleOrphan      = "orphan"       // parent not in the trace
+	RuleCycle       = "cycle"        // parent chain loops
+	RuleClockSkew   = "clock-skew"   // subtree shifted into its parent
+	RuleJaegerWalk  = "jaeger-walk"  // jaeger-mode walk stopped by its step guard
+)
+
+// Warning is one clean-up decision on one span.
+type Warning struct {
+	Rule      string `json:"rule"`
+	TraceID   string `json:"traceID"`
+	SpanID    string `json:"spanID,omitempty"`
+	Service   string `json:"service,omitempty"`
+	Operation string `json:"operation,omitempty"`
+	// ShiftUs is the clock-skew shift applied (clock-skew only).
+	ShiftUs int64  `json:"shiftUs,omitempty"`
+	Message string `json:"message"`
+}
+
+// Counts says how often each clean-up rule fired (over analysed traces).
+type Counts struct {
+	Traces         int `json:"traces"`         // analysed
+	Spans          int `json:"spans"`          // input spans of analysed traces
+	TracesFiltered int `json:"tracesFiltered"` // left out by Options.Endpoint
+	// dedupe
+	DuplicatesMerged     int `json:"duplicatesMerged"`     // identical copies dropped
+	DuplicateIDConflicts int `json:"duplicateIDConflicts"` // same ID, other content: kept apart
+	// edges
+	AsyncEdges int `json:"asyncEdges"` // follows-from / producer→consumer parent edges
+	// orphans
+	Orphans           int `json:"orphans"`           // spans whose parent is missing
+	TracesWithOrphans int `json:"tracesWithOrphans"` // traces with ≥ 1 orphan
+	// cycles
+	CyclesBroken int `json:"cyclesBroken"`
+	// roots
+	MultiRootTraces int `json:"multiRootTraces"`
+	// skew
+	SkewShifts   int `json:"skewShifts"`   // cross-service subtrees shifted
+	SpansShifted int `json:"spansShifted"` // spans moved by those shifts
+	// clip (critical path)
+	ChildrenClipped       int `json:"childrenClipped"`       // interval cut to the parent's
+	ChildrenOutsideParent int `json:"childrenOutsideParent"` // no overlap: ignored with subtree
+	// jaeger mode
+	JaegerConsumersPruned int `json:"jaegerConsumersPruned"` // producer→consumer children skipped
+	JaegerSpansDropped    int `json:"jaegerSpansDropped"`    // removed by the UI's sanitizing
+}
+
+func (c *Counts) add(o *Counts) {
+	c.Traces += o.Traces
+	c.Spans += o.Spans
+	c.TracesFiltered += o.TracesFiltered
+	c.DuplicatesMerged += o.DuplicatesMerged
+	c.DuplicateIDConflicts += o.DuplicateIDConflicts
+	c.AsyncEdges += o.AsyncEdges
+	c.Orphans += o.Orphans
+	c.TracesWithOrphans += o.TracesWithOrphans
+	c.CyclesBroken += o.CyclesBroken
+	c.MultiRootTraces += o.MultiRootTraces
+	c.SkewShifts += o.SkewShifts
+	c.SpansShifted += o.SpansShifted
+	c.ChildrenClipped += o.ChildrenClipped
+	c.ChildrenOutsideParent += o.ChildrenOutsideParent
+	c.JaegerConsumersPruned += o.JaegerConsumersPruned
+	c.JaegerSpansDropped += o.JaegerSpansDropped
+}
