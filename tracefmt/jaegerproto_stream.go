@@ -1,9 +1,11 @@
 package tracefmt
 
-import (
-	"errors"
-	"io"
-)
+import "io"
 
-// TODO(stub): replaced by the real decoder.
-func decodeJaegerProtoStream(r io.Reader, file string, k *Sink) error { return errors.New("not implemented") }
+// decodeJaegerProtoStream reads records of a 4-byte big-endian length and a
+// jaeger-idl api_v2 Batch (tracegen's jaeger-proto output), one record at a
+// time.
+func decodeJaegerProtoStream(r io.Reader, file string, k *Sink) error {
+	d := newJaegerProtoDecoder(r, file, k)
+	return d.p.records(d.message)
+}

@@ -1,9 +1,11 @@
 package tracefmt
 
-import (
-	"errors"
-	"io"
-)
+import "io"
 
-// TODO(stub): replaced by the real decoder.
-func decodeOTLPProtoStream(r io.Reader, file string, k *Sink) error { return errors.New("not implemented") }
+// decodeOTLPProtoStream reads the collector file exporter's proto format:
+// records of a 4-byte big-endian length and an ExportTraceServiceRequest.
+// Records are decoded as they arrive, never read whole.
+func decodeOTLPProtoStream(r io.Reader, file string, k *Sink) error {
+	d := newOTLPProtoDecoder(r, file, k)
+	return d.p.records(d.message)
+}
