@@ -12,8 +12,8 @@ func TestSinkAccountsForEverySpan(t *testing.T) {
 	tid := TraceID{1}
 	k.Add(&Span{TraceID: tid, SpanID: SpanID{1}, Service: "a", Start: 10, End: 20}, where)
 	k.Add(&Span{TraceID: tid, SpanID: SpanID{2}, Parent: SpanID{1}, Start: 30, End: 25}, where) // end < start, no service
-	k.Add(&Span{TraceID: TraceID{}, SpanID: SpanID{3}}, where)                                   // zero trace ID
-	k.Add(&Span{TraceID: tid, SpanID: SpanID{}}, where)                                          // zero span ID
+	k.Add(&Span{TraceID: TraceID{}, SpanID: SpanID{3}}, where)                                  // zero trace ID
+	k.Add(&Span{TraceID: tid, SpanID: SpanID{}}, where)                                         // zero span ID
 	k.Reject(WarnInvalidSpanID, where(), `spanId: want 16 hex digits, got "12ab"`)
 	k.Add(&Span{TraceID: TraceID{2}, SpanID: SpanID{1}, Service: "b"}, where)
 	k.Add(&Span{TraceID: tid, SpanID: SpanID{1}, Service: "a", Start: 10, End: 20}, where) // duplicate
