@@ -11,15 +11,21 @@ import (
 type key2 struct{ a, b string }
 type key3 struct{ a, b, c string }
 
-type epAcc struct{ durs series }
+type epAcc struct {
+	durs   series
+	starts []int64 // of each request, in durs's order
+	id     int32   // worker-local, see accum.epKeys
+}
 
 type hopAcc struct {
 	durs      series
-	gaps      []int64
+	gaps      series
 	selfs     []int64
 	cp        series // per trace containing the hop: CP time inside it
 	errs      int
 	lastTrace int32 // trace of cp's last entry (worker-local)
+	id        int32 // worker-local, see accum.hopKeys
+	row       int32 // the hop's entry in traceState.rowHops (trace lastTrace)
 }
 
 type fanAcc struct {
@@ -37,7 +43,14 @@ type accum struct {
 	hops   map[key3]*hopAcc
 	fans   map[key2]*fanAcc
 	counts Counts
-	recent [64]struct {
+	sug    *suggestAcc // suggest and what-if samples, nil until used
+	// The keys in order of first sight: a worker-local id is an index here
+	// (trace rows hold these ids until the report's order is known).
+	epKeys  []key2
+	hopKeys []key3
+	rowOf   []int32      // trace index → row in Report.TraceRows (for fill)
+	scratch sortScratch  // for fill
+	recent  [64]struct {
 		k key3
 		h *hopAcc
 	}
@@ -50,8 +63,9 @@ func newAccum() *accum {
 func (a *accum) endpoint(k key2) *epAcc {
 	e := a.eps[k]
 	if e == nil {
-		e = &epAcc{}
+		e = &epAcc{id: int32(len(a.epKeys))}
 		a.eps[k] = e
+		a.epKeys = append(a.epKeys, k)
 	}
 	return e
 }
@@ -69,8 +83,9 @@ func (a *accum) hop(k key3) *hopAcc {
 	}
 	h := a.hops[k]
 	if h == nil {
-		h = &hopAcc{lastTrace: -1}
+		h = &hopAcc{lastTrace: -1, id: int32(len(a.hopKeys))}
 		a.hops[k] = h
+		a.hopKeys = append(a.hopKeys, k)
 	}
 	c.k, c.h = k, h
 	return h
@@ -88,12 +103,14 @@ func (a *accum) fan(k key2) *fanAcc {
 // merge folds b into a.
 func (a *accum) merge(b *accum) {
 	for k, e := range b.eps {
-		a.endpoint(k).durs.merge(&e.durs)
+		x := a.endpoint(k)
+		x.durs.merge(&e.durs)
+		x.starts = append(x.starts, e.starts...)
 	}
 	for k, h := range b.hops {
 		x := a.hop(k)
 		x.durs.merge(&h.durs)
-		x.gaps = append(x.gaps, h.gaps...)
+		x.gaps.merge(&h.gaps)
 		x.selfs = append(x.selfs, h.selfs...)
 		x.cp.merge(&h.cp) // a trace is seen by one worker only
 		x.errs += h.errs
@@ -108,6 +125,7 @@ func (a *accum) merge(b *accum) {
 		}
 	}
 	a.counts.add(&b.counts)
+	a.mergeSuggest(b)
 }
 
 // fill writes the aggregates into r, sorted.
@@ -122,8 +140,9 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 	r.Endpoints = make([]Endpoint, 0, len(a.eps))
 	for _, k := range sortedKeys2(a.eps) {
 		d := &a.eps[k].durs
-		xs := d.sorted()
-		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs}
+		smp, starts := a.epSample(a.eps[k])
+		xs := smp.Ns
+		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs, DurationSample: smp, RequestStarts: starts}
 		e.P50Us, e.P95Us, e.P99Us, e.MaxUs, e.Exemplars = summary(d, xs, ex)
 		e.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99))
 		r.Endpoints = append(r.Endpoints, e)
@@ -131,10 +150,13 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 	r.Hops = make([]Hop, 0, len(a.hops))
 	for _, k := range sortedKeys3(a.hops) {
 		h := a.hops[k]
-		xs := h.durs.sorted()
-		gap, self := pcts(h.gaps, 50, 99), pcts(h.selfs, 50, 99)
+		// The samples first: pcts below reorders the raw values.
+		lat, net, cp := a.sample(&h.durs), a.sample(&h.gaps), a.sample(&h.cp)
+		xs := lat.Ns
+		gap, self := pcts(h.gaps.v, 50, 99), pcts(h.selfs, 50, 99)
 		o := Hop{From: k.a, To: k.b, Operation: k.c, Count: len(xs), Samples: xs,
-			NetworkCount: len(h.gaps), NetworkP50Us: us(gap[0]), NetworkP99Us: us(gap[1]),
+			LatencySample: lat, NetworkSample: net, CriticalPathSample: cp,
+			NetworkCount: len(h.gaps.v), NetworkP50Us: us(gap[0]), NetworkP99Us: us(gap[1]),
 			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
 			ServerSelfP50Us: us(self[0]), ServerSelfP99Us: us(self[1])}
 		o.P50Us, o.P95Us, o.P99Us, o.MaxUs, o.Exemplars = summary(&h.durs, xs, ex)
@@ -154,7 +176,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		o.CriticalPathP99Us = us(pcts(cps, 99)[0])
 		o.OnPathFraction = ratio(on, len(cps))
 		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99),
-			fewSamples("network gap", len(h.gaps), 50, 99), fewSamples("critical-path share", len(cps), 99))
+			fewSamples("network gap", len(h.gaps.v), 50, 99), fewSamples("critical-path share", len(cps), 99))
 		r.Hops = append(r.Hops, o)
 	}
 	r.FanIn = make([]FanIn, 0, len(a.fans))
@@ -162,7 +184,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		f := a.fans[k]
 		xs := f.waits.sorted()
 		over := pcts(f.overheads, 50, 99)
-		o := FanIn{Service: k.a, Operation: k.b, Count: len(xs), ParentSpans: len(f.overheads),
+		o := FanIn{Service: k.a, Operation: k.b, Count: len(xs), ParentSpans: len(f.overheads), WaitSample: a.sample(&f.waits),
 			PartialFailureRate: ratio(f.partial, len(xs)), OverheadP50Us: us(over[0]), OverheadP99Us: us(over[1])}
 		o.WaitP50Us, o.WaitP95Us, o.WaitP99Us, _, o.Exemplars = summary(&f.waits, xs, ex)
 		o.Stragglers = make([]Straggler, 0, len(f.strag))

@@ -16,6 +16,10 @@ const chunkSize = 64
 type chunkOut struct {
 	warns  []Warning
 	traces []TraceResult
+	// Trace rows, with ids local to acc, the worker that ran the chunk.
+	rows    []rowOut
+	rowHops []TraceHop
+	acc     *accum
 }
 
 // Analyze rebuilds every trace (clean-up passes, DAG), computes its facts and
@@ -42,6 +46,7 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 			for ti := c * chunkSize; ti < min((c+1)*chunkSize, len(traces)); ti++ {
 				ts.analyze(int32(ti), &traces[ti], acc, &outs[c])
 			}
+			ts.endChunk(&outs[c])
 		}
 		accs[w] = acc
 	}
@@ -59,7 +64,10 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 		total.merge(a)
 	}
 	r := &Report{Warnings: []Warning{}}
+	total.rowOf = traceRows(r, outs, len(traces))
 	total.fill(r, traces)
+	total.fillSuggest(r, traces, &opts)
+	linkRows(r, outs)
 	for i := range outs {
 		r.Warnings = append(r.Warnings, outs[i].warns...)
 		r.Traces = append(r.Traces, outs[i].traces...)
@@ -90,6 +98,7 @@ func (ts *traceState) analyze(ti int32, tr *tracefmt.Trace, acc *accum, out *chu
 		res = &out.traces[len(out.traces)-1]
 	}
 	ts.collect(acc, res)
+	ts.addRow(acc, out)
 	acc.counts.add(&ts.counts)
 	out.warns = append(out.warns, ts.warns...)
 }

@@ -80,4 +80,20 @@
 // maximal overlapping runs of two or more (back-to-back is not overlap); wait
 // = last end − first end; straggler = the one that ended last. Both follow
 // tracegen's truth definitions.
+//
+// # Suggest and what-if (Options.Suggest, Options.WhatIf)
+//
+// Per span, its synchronous calls (hops, as above) in start order are cut
+// into stages: a call overlapping the stage's latest-ending call joins it,
+// unless the overlap is only apparent (up to SerialTolerance, default 1 ms,
+// and under half the shorter call: millisecond clocks). Two consecutive
+// one-call stages are a serial pair; repeated calls to one callee and
+// operation, a batch run; calls sharing a stage overlap. Per parent
+// (service, operation), across traces: the pair's order (once per parent
+// span), overlaps and gaps give the evidence level (see Candidate and
+// judge). Per trace, every occurrence of a pair is replayed with the later
+// call started with the earlier one and the change carried to the root
+// (whatif.go: exactly tracegen's rule for one change); the general what-if
+// replays matched calls made shorter. Linear in the changed spans'
+// ancestors and their children.
 package analyze

@@ -13,7 +13,9 @@ func (ts *traceState) collect(acc *accum, res *TraceResult) {
 	nd := ts.nodes
 	for _, r := range ts.roots {
 		if n := &nd[r]; n.has(fTrueRoot) {
-			acc.endpoint(key2{n.span.Service, n.span.Operation}).durs.add(n.end-n.start, ts.ti)
+			e := acc.endpoint(key2{n.span.Service, n.span.Operation})
+			e.durs.add(n.end-n.start, ts.ti)
+			e.starts = push(e.starts, n.start)
 		}
 	}
 	if ts.opts.CriticalPath == ModeJaeger {
@@ -36,6 +38,9 @@ func (ts *traceState) collect(acc *accum, res *TraceResult) {
 	if res != nil {
 		ts.fillTrace(res, groups)
 	}
+	if ts.opts.Suggest || len(ts.opts.WhatIf) > 0 {
+		ts.suggestFacts(acc)
+	}
 }
 
 // hopFacts adds node i's hop sample, if it is a call: a CLIENT span, or a
@@ -45,13 +50,16 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 	s := n.span
 	var h *hopAcc
 	dur := n.end - n.start
+	var gap int64
+	hasGap := false // only calls with a server span have a network gap
 	switch {
 	case s.Kind == tracefmt.KindClient:
 		to, op, sc := ts.hopTo(i)
 		h = acc.hop(key3{s.Service, to, op})
 		if sc >= 0 {
 			sd := ts.nodes[sc].end - ts.nodes[sc].start
-			h.gaps = push(h.gaps, dur-sd)
+			gap, hasGap = dur-sd, true
+			h.gaps.add(gap, ts.ti)
 			h.selfs = push(h.selfs, sd-ts.cover(sc))
 		}
 	case s.Kind == tracefmt.KindUnspecified && n.parent >= 0 && !n.has(fAsync):
@@ -71,8 +79,17 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 	if h.lastTrace != ts.ti {
 		h.cp.add(0, ts.ti)
 		h.lastTrace = ts.ti
+		h.row = int32(len(ts.rowHops))
+		ts.rowHops = append(ts.rowHops, TraceHop{Hop: h.id})
 	}
 	h.cp.v[len(h.cp.v)-1] += ts.sub[i]
+	th := &ts.rowHops[h.row]
+	th.Calls++
+	th.LatencyNs += dur
+	th.CriticalPathNs += ts.sub[i]
+	if hasGap {
+		th.NetworkNs += gap
+	}
 }
 
 // hopTo is the callee of CLIENT span i: the service and operation of its

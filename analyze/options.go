@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Mode selects the critical-path definition.
@@ -41,6 +42,21 @@ type Options struct {
 	// PerTrace fills Report.Traces with every trace's critical path and
 	// fan-in groups.
 	PerTrace bool
+	// Suggest fills Report.Parallelizable: serial sibling calls that could
+	// run together, with the what-if saving. Off by default: it costs an
+	// extra pass over every trace's calls.
+	Suggest bool
+	// SuggestDependent also lists pairs whose evidence is only "possibly
+	// dependent" (the later call starts right after the earlier one ends).
+	SuggestDependent bool
+	// SerialTolerance: an apparent overlap of two sibling calls up to this
+	// long still counts as serial, and a call starting up to this long
+	// after another's end starts "right after" it. 0 means
+	// DefaultSerialTolerance; negative means none.
+	SerialTolerance time.Duration
+	// WhatIf: calls to make faster (or slower); fills Report.WhatIf. At
+	// most MaxWhatIfs are used.
+	WhatIf []WhatIf
 	// Workers is the number of goroutines for per-trace work; <= 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Workers int

@@ -17,6 +17,12 @@ type Report struct {
 	Hops []Hop `json:"hops"`
 	// FanIn sorted by (service, operation).
 	FanIn []FanIn `json:"fanIn"`
+	// Parallelizable: with Options.Suggest, serial sibling calls that could
+	// run together, ranked by p99 saving (see Candidate); absent otherwise.
+	Parallelizable []Candidate `json:"parallelizable,omitzero"`
+	// WhatIf: with Options.WhatIf, one result per what-if, then (with
+	// several) all of them together.
+	WhatIf []WhatIfResult `json:"whatIf,omitzero"`
 	// Traces is present only with Options.PerTrace, in input order.
 	Traces []TraceResult `json:"traces,omitempty"`
 	// Warnings from the clean-up passes, in trace order, then pass order
@@ -24,6 +30,10 @@ type Report struct {
 	Warnings []Warning `json:"warnings"`
 	// Counts says how often each clean-up rule fired.
 	Counts Counts `json:"counts"`
+	// TraceRows: every analysed trace in input order, with each hop's time
+	// in it, for figures per request (budget layers, culprits). Sample.Row
+	// indexes it.
+	TraceRows []TraceRow `json:"-"`
 }
 
 // Exemplars are trace IDs whose sample sits exactly at each percentile (the
@@ -49,6 +59,10 @@ type Endpoint struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Samples are the root durations in ns, ascending (kept for diff).
 	Samples []int64 `json:"-"`
+	// DurationSample is Samples with each request's trace (same backing
+	// array), and RequestStarts the start (Unix ns) of each, in its order.
+	DurationSample Sample  `json:"-"`
+	RequestStarts  []int64 `json:"-"`
 }
 
 // Hop aggregates calls per (caller service, callee, callee operation).
@@ -84,6 +98,12 @@ type Hop struct {
 	Warnings           []string  `json:"warnings,omitempty"`
 	// Samples are the call durations in ns, ascending (kept for diff).
 	Samples []int64 `json:"-"`
+	// The exact samples with their traces: LatencySample is Samples (same
+	// backing array); NetworkSample one gap per call with a server span;
+	// CriticalPathSample one value per trace containing the hop.
+	LatencySample      Sample `json:"-"`
+	NetworkSample      Sample `json:"-"`
+	CriticalPathSample Sample `json:"-"`
 }
 
 // FanIn aggregates parallel groups per (parent service, parent operation).
@@ -105,6 +125,8 @@ type FanIn struct {
 	Stragglers []Straggler `json:"stragglers"`
 	Exemplars  Exemplars   `json:"exemplars"`
 	Warnings   []string    `json:"warnings,omitempty"`
+	// WaitSample: one wait per group, with its trace.
+	WaitSample Sample `json:"-"`
 }
 
 // Straggler says how often a callee ended last in a group.

@@ -67,6 +67,11 @@ type traceState struct {
 	group  []int32 // fan-in group members (per-trace detail)
 	fg     []int32 // the fan-in group being built
 	jg     jaegerScratch
+	sg     *sibScratch // suggest and what-if (siblings.go), made on first use
+
+	// rowHops: this trace's hops (worker-local ids), chunkHops those of
+	// the chunk so far; see addRow.
+	rowHops, chunkHops []TraceHop
 }
 
 // segment is a critical-path piece in ns: node n owns [s, e).

@@ -13,16 +13,13 @@ import (
 
 // AnalyzeOptions are the flags of `hopbudget analyze`.
 type AnalyzeOptions struct {
-	Input        inputOptions
-	Output       string
-	PerTrace     bool
-	Endpoint     string
-	Top          int
-	Sort         string
-	CriticalPath string
-	SkewAdjust   bool
-	Workers      int
-	Paths        []string
+	Input    inputOptions
+	Output   string
+	PerTrace bool
+	Top      int
+	Sort     string
+	analysisFlags
+	Paths []string
 }
 
 func newAnalyzeCmd(s *Streams) *cobra.Command {
@@ -44,12 +41,9 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 	opts.Input.addFlags(f)
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or markdown")
 	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups")
-	f.StringVar(&opts.Endpoint, "endpoint", "", "only traces whose root matches SERVICE:OPERATION (globs; '*' matches '/')")
 	f.IntVar(&opts.Top, "top", 10, "rows in the hop and fan-in tables (0 = all)")
 	f.StringVar(&opts.Sort, "sort", "p99", "order of the main hop table: p99, share, count, errors or name")
-	f.StringVar(&opts.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
-	f.BoolVar(&opts.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
-	f.IntVar(&opts.Workers, "workers", 0, "goroutines for per-trace analysis (0 = all cores)")
+	opts.analysisFlags.addFlags(f)
 	return c
 }
 
@@ -80,16 +74,9 @@ func endpointFilter(spec string) (func(service, op string) bool, error) {
 }
 
 func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {
-	mode, err := analyze.ParseMode(o.CriticalPath)
-	if err != nil {
-		return analyze.Options{}, err
-	}
-	filter, err := endpointFilter(o.Endpoint)
-	if err != nil {
-		return analyze.Options{}, err
-	}
-	return analyze.Options{CriticalPath: mode, SkewAdjust: o.SkewAdjust, Endpoint: filter,
-		PerTrace: o.PerTrace, Workers: o.Workers}, nil
+	opts, err := o.analysisFlags.options()
+	opts.PerTrace = o.PerTrace
+	return opts, err
 }
 
 func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
@@ -108,6 +95,7 @@ func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
+	aopts.Suggest = opts.Output == "json" // the JSON carries the candidates; the tables do not show them
 	res, err := readInputs(s, opts.Paths, opts.Input)
 	if err != nil {
 		return err

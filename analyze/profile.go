@@ -1,0 +1,474 @@
+package analyze
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"hopbudget/tracefmt"
+)
+
+// Profiles: traces aggregated the way CPU profiles aggregate samples, so
+// that pprof, flame graphs and speedscope can show where requests spend
+// their time. A stack is a span's ancestor chain in the cleaned-up span
+// tree, root first, each frame a (service, operation); its values are the
+// time attributed to spans at the end of that chain:
+//
+//   - critical path: the critical-path segments the span owns (default or
+//     jaeger definition, as Options.CriticalPath says); over a trace they
+//     add up to the root's duration, so a profile's total is the sum of its
+//     requests' durations (each extra root of a trace adds its own);
+//   - self: the span's duration minus the union of its synchronous
+//     children's intervals (clipped to it), for every span;
+//   - wall: the span's duration, for every span (only the flat figures mean
+//     something: a child's wall time is also inside its parent's).
+//
+// Stacks always follow hopbudget's tree (after dedupe, orphans, cycles),
+// also in jaeger mode, whose own tree differs only for broken traces.
+
+// Profile sample types: indices into ProfileStack.Ns and .Us.
+const (
+	SampleCriticalPath = iota
+	SampleSelf
+	SampleWall
+	numSampleTypes
+)
+
+// SampleTypes names the sample types, index for index: the names pprof's
+// -sample_index and hopbudget's --sample-type take.
+var SampleTypes = [numSampleTypes]string{"critical_path", "self", "wall"}
+
+// ParseSampleType returns the index of a sample type name.
+func ParseSampleType(s string) (int, error) {
+	for i, n := range SampleTypes {
+		if s == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown sample type %q: want %s", s, strings.Join(SampleTypes[:], ", "))
+}
+
+// Band selects, per endpoint, the requests whose duration rank lies in a
+// percentile range (the tail-latency profiles CRISP popularised). With n
+// requests ordered by duration (ties: input order), it keeps ranks
+// ⌊Lo·n/100⌋+1 … ⌈Hi·n/100⌉ (1-based), so p95-p100 of 100 requests is the
+// 5 slowest and p99-p100 of 10 requests the slowest one. The zero value
+// keeps everything.
+type Band struct{ Lo, Hi float64 }
+
+func (b Band) all() bool { return b == Band{} || b.Lo <= 0 && b.Hi >= 100 }
+
+// String is the band as ParseBand reads it, e.g. "p95-p100".
+func (b Band) String() string {
+	if b == (Band{}) {
+		return "p0-p100"
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	return "p" + f(b.Lo) + "-p" + f(b.Hi)
+}
+
+// ParseBand reads "pLO-pHI" (e.g. p95-p100, p99.9-p100, p0-p50), 0 <= LO <
+// HI <= 100, with up to three decimals.
+func ParseBand(s string) (Band, error) {
+	bad := func(why string) (Band, error) {
+		return Band{}, fmt.Errorf("percentile band %q: %s (want pLO-pHI, e.g. p95-p100)", s, why)
+	}
+	lo, hi, ok := strings.Cut(s, "-")
+	if !ok {
+		return bad("no '-'")
+	}
+	parse := func(x string) (float64, bool) {
+		x = strings.TrimPrefix(strings.TrimSpace(x), "p")
+		v, err := strconv.ParseFloat(x, 64)
+		return v, err == nil && v >= 0 && v <= 100 && !math.IsNaN(v) && math.Round(v*1000) == v*1000
+	}
+	l, ok1 := parse(lo)
+	h, ok2 := parse(hi)
+	switch {
+	case !ok1 || !ok2:
+		return bad("each bound a percentile from 0 to 100, up to three decimals")
+	case l >= h:
+		return bad("the low bound must be below the high one")
+	}
+	return Band{l, h}, nil
+}
+
+// ParseSlowest reads "X%" (or "X"): the slowest X percent of each
+// endpoint's requests, i.e. the band p(100−X)-p100; at least one request
+// when there are any.
+func ParseSlowest(s string) (Band, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || !(v > 0 && v <= 100) || math.Round(v*1000) != v*1000 {
+		return Band{}, fmt.Errorf("slowest %q: want a percentage above 0 and at most 100, e.g. 1%%", s)
+	}
+	return Band{Lo: (100_000 - math.Round(v*1000)) / 1000, Hi: 100}, nil
+}
+
+// keep returns the 0-based rank range [from, to) the band keeps of n.
+func (b Band) keep(n int) (from, to int) {
+	if b.all() {
+		return 0, n
+	}
+	lo, hi := int64(math.Round(b.Lo*1000)), int64(math.Round(b.Hi*1000))
+	nn := int64(n)
+	return int(lo * nn / 100_000), int((hi*nn + 99_999) / 100_000)
+}
+
+// ProfileFrame is one stack frame: a service and an operation.
+type ProfileFrame struct {
+	Service   string
+	Operation string
+}
+
+// Name is the frame as profiles show it: "service: operation".
+func (f ProfileFrame) Name() string { return f.Service + ": " + f.Operation }
+
+// ProfileStack is one distinct stack and the time attributed to it.
+type ProfileStack struct {
+	// Frames index Profile.Frames, root first.
+	Frames []int32
+	// Ns: time per sample type, in ns.
+	Ns [numSampleTypes]int64
+	// Us: the same in µs, apportioned so that for every sample type the
+	// stacks add up exactly to Profile.TotalUs: in stack order, a stack gets
+	// ⌊C/1000⌋ − ⌊C'/1000⌋ for C, C' the running ns totals after and before
+	// it (each value is its ns divided by 1000, rounded down or up).
+	Us [numSampleTypes]int64
+}
+
+// ProfileEndpoint says which requests of an endpoint (the primary root's
+// service and operation) the profile holds.
+type ProfileEndpoint struct {
+	Service   string
+	Operation string
+	Requests  int // matching the endpoint filter
+	Kept      int // in the band
+	// MinNs and MaxNs bound the kept requests' durations (0 when none).
+	MinNs, MaxNs int64
+}
+
+// Profile is the result of BuildProfile.
+type Profile struct {
+	// Frames sorted by (service, operation); each used by some stack.
+	Frames []ProfileFrame
+	// Stacks sorted by their frames (root first, a prefix before longer
+	// stacks); only stacks with some non-zero value.
+	Stacks []ProfileStack
+	// Endpoints sorted by (service, operation).
+	Endpoints []ProfileEndpoint
+	Band      Band
+	// Traces is the number of traces kept.
+	Traces int
+	// StartNs and EndNs bound the kept traces' spans (Unix ns).
+	StartNs, EndNs int64
+	// TotalNs per sample type; TotalUs is ⌊TotalNs/1000⌋ and the sum of
+	// the stacks' Us.
+	TotalNs, TotalUs [numSampleTypes]int64
+	// Counts: clean-up rules fired, over the analysed (not only kept)
+	// traces, as in Report.Counts.
+	Counts Counts
+}
+
+// profEntry is one stack's values in one trace (worker-local stack id).
+type profEntry struct {
+	stack int32
+	v     [numSampleTypes]int64
+}
+
+// profTrace is one analysed trace: its endpoint, duration and entries.
+type profTrace struct {
+	ti         int32
+	ep         key2
+	dur        int64
+	start, end int64
+	from, to   int32 // its entries in the chunk's
+}
+
+type profChunk struct {
+	traces  []profTrace
+	entries []profEntry
+	w       *profWorker
+}
+
+// profWorker interns frames and stacks for one goroutine: a stack is a
+// (parent stack, frame) pair, parents interned first, so local ids can be
+// replayed in order into the global table.
+type profWorker struct {
+	frameIdx map[key2]int32
+	frames   []key2
+	stackIdx map[[2]int32]int32
+	stacks   [][2]int32 // (parent stack or -1, frame)
+	counts   Counts
+	// per trace
+	nodeStack []int32
+	vals      [][numSampleTypes]int64 // by stack
+	touched   []int32
+}
+
+func (w *profWorker) stack(parent int32, s *tracefmt.Span) int32 {
+	k := key2{s.Service, s.Operation}
+	f, ok := w.frameIdx[k]
+	if !ok {
+		f = int32(len(w.frames))
+		w.frameIdx[k] = f
+		w.frames = append(w.frames, k)
+	}
+	sk := [2]int32{parent, f}
+	id, ok := w.stackIdx[sk]
+	if !ok {
+		id = int32(len(w.stacks))
+		w.stackIdx[sk] = id
+		w.stacks = append(w.stacks, sk)
+		w.vals = append(w.vals, [numSampleTypes]int64{})
+	}
+	return id
+}
+
+func (w *profWorker) add(stack int32, t int, v int64) {
+	x := &w.vals[stack]
+	if *x == ([numSampleTypes]int64{}) {
+		w.touched = append(w.touched, stack)
+	}
+	x[t] += v
+}
+
+// BuildProfile analyses every trace (clean-up passes, critical path, as
+// Analyze does with opts; opts.Endpoint filters by primary root) and
+// aggregates the traces band keeps into stacks. Traces are analysed in
+// parallel; the result does not depend on the number of workers.
+func BuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
+	if opts.CriticalPath == "" {
+		opts.CriticalPath = ModeDefault
+	}
+	opts.Suggest, opts.WhatIf, opts.PerTrace = false, nil, false
+	nw := opts.workers(len(traces))
+	nch := (len(traces) + chunkSize - 1) / chunkSize
+	outs := make([]profChunk, nch)
+	ws := make([]*profWorker, nw)
+	var next atomic.Int64
+	work := func(wi int) {
+		ts := newTraceState(&opts)
+		w := &profWorker{frameIdx: map[key2]int32{}, stackIdx: map[[2]int32]int32{}}
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nch {
+				break
+			}
+			out := &outs[c]
+			out.w = w
+			for ti := c * chunkSize; ti < min((c+1)*chunkSize, len(traces)); ti++ {
+				ts.profile(int32(ti), &traces[ti], w, out)
+			}
+		}
+		ws[wi] = w
+	}
+	if nw <= 1 {
+		if nw == 1 {
+			work(0)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for wi := range nw {
+			wg.Go(func() { work(wi) })
+		}
+		wg.Wait()
+	}
+	p := &Profile{Band: band}
+	for _, w := range ws {
+		p.Counts.add(&w.counts)
+	}
+	keep := selectBand(p, outs, band)
+	p.fill(outs, ws, keep)
+	return p
+}
+
+// profile analyses trace ti into out: the per-trace part of BuildProfile.
+func (ts *traceState) profile(ti int32, tr *tracefmt.Trace, w *profWorker, out *profChunk) {
+	if len(tr.Spans) == 0 {
+		return
+	}
+	ts.reset(ti, tr)
+	ts.build()
+	pr := &ts.nodes[ts.primaryRoot()]
+	if f := ts.opts.Endpoint; f != nil && !f(pr.span.Service, pr.span.Operation) {
+		w.counts.TracesFiltered++
+		return
+	}
+	ts.counts.Traces, ts.counts.Spans = 1, len(tr.Spans)
+	if len(ts.roots) > 1 {
+		ts.counts.MultiRootTraces = 1
+	}
+	if ts.opts.CriticalPath == ModeJaeger {
+		ts.jaegerCriticalPath()
+	} else {
+		ts.criticalPath()
+	}
+	w.counts.add(&ts.counts)
+
+	nd := ts.nodes
+	w.nodeStack = resize(w.nodeStack, len(nd))
+	pt := profTrace{ti: ti, ep: key2{pr.span.Service, pr.span.Operation}, dur: pr.end - pr.start,
+		start: pr.start, end: pr.end, from: int32(len(out.entries))}
+	for _, i := range ts.topo { // parents first
+		n := &nd[i]
+		parent := int32(-1)
+		if n.parent >= 0 {
+			parent = w.nodeStack[n.parent]
+		}
+		st := w.stack(parent, n.span)
+		w.nodeStack[i] = st
+		dur := n.end - n.start
+		w.add(st, SampleSelf, dur-ts.cover(i))
+		w.add(st, SampleWall, dur)
+		pt.start, pt.end = min(pt.start, n.start), max(pt.end, n.end)
+	}
+	for _, sg := range ts.segs {
+		w.add(w.nodeStack[sg.n], SampleCriticalPath, sg.e-sg.s)
+	}
+	for _, st := range w.touched {
+		out.entries = append(out.entries, profEntry{st, w.vals[st]})
+		w.vals[st] = [numSampleTypes]int64{}
+	}
+	w.touched = w.touched[:0]
+	pt.to = int32(len(out.entries))
+	out.traces = append(out.traces, pt)
+}
+
+// selectBand fills p.Endpoints, p.Traces and the time bounds, and returns
+// which traces (by index) the band keeps.
+func selectBand(p *Profile, outs []profChunk, band Band) map[int32]bool {
+	byEP := map[key2][]*profTrace{}
+	for c := range outs {
+		for i := range outs[c].traces {
+			t := &outs[c].traces[i]
+			byEP[t.ep] = append(byEP[t.ep], t)
+		}
+	}
+	keep := map[int32]bool{}
+	first := true
+	for _, k := range sortedKeys2(byEP) {
+		ts := byEP[k]
+		slices.SortFunc(ts, func(a, b *profTrace) int {
+			if c := cmp.Compare(a.dur, b.dur); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ti, b.ti)
+		})
+		from, to := band.keep(len(ts))
+		e := ProfileEndpoint{Service: k.a, Operation: k.b, Requests: len(ts), Kept: max(0, to-from)}
+		if e.Kept > 0 {
+			e.MinNs, e.MaxNs = ts[from].dur, ts[to-1].dur
+		}
+		for _, t := range ts[from:max(from, to)] {
+			keep[t.ti] = true
+			if first {
+				p.StartNs, p.EndNs, first = t.start, t.end, false
+			}
+			p.StartNs, p.EndNs = min(p.StartNs, t.start), max(p.EndNs, t.end)
+		}
+		p.Traces += e.Kept
+		p.Endpoints = append(p.Endpoints, e)
+	}
+	return keep
+}
+
+// fill merges the workers' stacks into one table (by frame names), sums
+// the kept traces' entries and writes the sorted frames and stacks.
+func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) {
+	type gkey struct {
+		parent int32
+		frame  key2
+	}
+	gidx := map[gkey]int32{}
+	var gstacks []gkey
+	local := map[*profWorker][]int32{}
+	for _, w := range ws {
+		m := make([]int32, len(w.stacks))
+		for id, s := range w.stacks {
+			parent := int32(-1)
+			if s[0] >= 0 {
+				parent = m[s[0]]
+			}
+			k := gkey{parent, w.frames[s[1]]}
+			g, ok := gidx[k]
+			if !ok {
+				g = int32(len(gstacks))
+				gidx[k] = g
+				gstacks = append(gstacks, k)
+			}
+			m[id] = g
+		}
+		local[w] = m
+	}
+	vals := make([][numSampleTypes]int64, len(gstacks))
+	for c := range outs {
+		o := &outs[c]
+		m := local[o.w]
+		for _, t := range o.traces {
+			if !keep[t.ti] {
+				continue
+			}
+			for _, e := range o.entries[t.from:t.to] {
+				v := &vals[m[e.stack]]
+				for k := range v {
+					v[k] += e.v[k]
+				}
+			}
+		}
+	}
+	// Frames used by a stack with a value, sorted; then the stacks as
+	// frame paths.
+	used := map[key2]int32{}
+	var live []int32
+	for g, v := range vals {
+		if v == ([numSampleTypes]int64{}) {
+			continue
+		}
+		live = append(live, int32(g))
+		for s := int32(g); s >= 0; s = gstacks[s].parent {
+			used[gstacks[s].frame] = 0
+		}
+	}
+	fs := sortedKeys2(used)
+	p.Frames = make([]ProfileFrame, len(fs))
+	for i, k := range fs {
+		p.Frames[i] = ProfileFrame{k.a, k.b}
+		used[k] = int32(i)
+	}
+	p.Stacks = make([]ProfileStack, len(live))
+	for i, g := range live {
+		st := &p.Stacks[i]
+		for s := g; s >= 0; s = gstacks[s].parent {
+			st.Frames = append(st.Frames, used[gstacks[s].frame])
+		}
+		slices.Reverse(st.Frames)
+		st.Ns = vals[g]
+	}
+	slices.SortFunc(p.Stacks, func(a, b ProfileStack) int { return slices.Compare(a.Frames, b.Frames) })
+	var run [numSampleTypes]int64
+	for i := range p.Stacks {
+		st := &p.Stacks[i]
+		for k, v := range st.Ns {
+			before := run[k]
+			run[k] += v
+			st.Us[k] = floorDiv(run[k], 1000) - floorDiv(before, 1000)
+		}
+	}
+	p.TotalNs = run
+	for k, v := range run {
+		p.TotalUs[k] = floorDiv(v, 1000)
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
