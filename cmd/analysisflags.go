@@ -1,0 +1,36 @@
+package cmd
+
+import (
+	"github.com/spf13/pflag"
+
+	"hopbudget/analyze"
+)
+
+// analysisFlags are the flags that shape the analysis, shared by every
+// command that analyses traces (analyze, check), so that they analyse alike.
+type analysisFlags struct {
+	CriticalPath string
+	SkewAdjust   bool
+	Endpoint     string
+	Workers      int
+}
+
+func (o *analysisFlags) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.Endpoint, "endpoint", "", "only traces whose root matches SERVICE:OPERATION (globs; '*' matches '/')")
+	f.StringVar(&o.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
+	f.BoolVar(&o.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
+	f.IntVar(&o.Workers, "workers", 0, "goroutines for per-trace analysis (0 = all cores)")
+}
+
+// options checks the flags and turns them into analyze.Options.
+func (o *analysisFlags) options() (analyze.Options, error) {
+	mode, err := analyze.ParseMode(o.CriticalPath)
+	if err != nil {
+		return analyze.Options{}, err
+	}
+	filter, err := endpointFilter(o.Endpoint)
+	if err != nil {
+		return analyze.Options{}, err
+	}
+	return analyze.Options{CriticalPath: mode, SkewAdjust: o.SkewAdjust, Endpoint: filter, Workers: o.Workers}, nil
+}
