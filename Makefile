@@ -9,8 +9,12 @@ build:
 	$(GO) build -o $(BIN) .
 
 # The main job on the sample traces shipped in testdata/.
+# check is the CI gate: the sample budget fails on purpose, so its exit code
+# (1) is shown rather than failing make.
 demo: build
 	./$(BIN) inspect $(DEMO)
+	./$(BIN) analyze $(DEMO)
+	./$(BIN) check --budget testdata/budget/demo.yaml $(DEMO); echo "check exit code: $$? (0 within budget, 1 over, 2 error)"
 
 test:
 	$(GO) vet ./...

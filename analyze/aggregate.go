@@ -48,8 +48,8 @@ type accum struct {
 	// (trace rows hold these ids until the report's order is known).
 	epKeys  []key2
 	hopKeys []key3
-	rowOf   []int32      // trace index → row in Report.TraceRows (for fill)
-	scratch sortScratch  // for fill
+	rowOf   []int32     // trace index → row in Report.TraceRows (for fill)
+	scratch sortScratch // for fill
 	recent  [64]struct {
 		k key3
 		h *hopAcc

@@ -89,12 +89,22 @@ func MannWhitney(x, y []int64) UTest {
 		r.P, r.Exact = exactRankSumP(ranks2, n1, r1x2), true
 		return r
 	}
-	nf, mean := float64(n), float64(n1)*float64(n2)/2
-	sigma := math.Sqrt(float64(n1) * float64(n2) / 12 * ((nf + 1) - ties/(nf*(nf-1))))
-	d := math.Abs(u1 - mean)
-	d = max(d-0.5, 0) // continuity correction, toward the mean
-	r.P = min(1, 2*distuv.UnitNormal.CDF(-d/sigma))
+	r.P = normalUTestP(u1, n1, n2, ties)
 	return r
+}
+
+// normalUTestP is the two-sided p-value of U (either orientation) by the
+// normal approximation, with the tie correction of the variance (ties:
+// Σ t³ − t over tie groups) and the continuity correction.
+func normalUTestP(u float64, n1, n2 int, ties float64) float64 {
+	nf, mean := float64(n1+n2), float64(n1)*float64(n2)/2
+	sigma := math.Sqrt(float64(n1) * float64(n2) / 12 * ((nf + 1) - ties/(nf*(nf-1))))
+	if sigma == 0 {
+		return 1
+	}
+	d := math.Abs(u - mean)
+	d = max(d-0.5, 0) // continuity correction, toward the mean
+	return min(1, 2*distuv.UnitNormal.CDF(-d/sigma))
 }
 
 // exactRankSumP is the two-sided p-value of the doubled rank sum obs of m

@@ -1,8 +1,8 @@
 // Package budget reads hopbudget's latency budget files: YAML that writes
 // down a latency target for each endpoint and a slice of it for each hop,
 // layer and fan-in, for `hopbudget check` to hold traces to. This package
-// parses and validates the file; it imports nothing from the rest of
-// hopbudget.
+// parses and validates the file (importing nothing from the rest of
+// hopbudget), and Evaluate holds an analyze.Report to it (see Checking).
 //
 // # Example
 //
@@ -199,6 +199,35 @@
 // Names hold no limits, so they stay stable while limits are tuned, and
 // they must be unique across the file: two lines setting the same
 // percentile on the same thing is an error.
+//
+// # Checking
+//
+// Evaluate gives one result per target and matched thing, in file order:
+// the target's percentile of the matched values (nearest rank, in
+// nanoseconds), its headroom (target − actual; negative is the overspend)
+// and the trace holding that value. A result with fewer samples than
+// EvalOptions.MinSamples (default 20) is "no data", never a pass. Samples:
+//
+//	endpoint      one per request (true root span) of the endpoint
+//	hop latency   one per call; network: one per call with a server span;
+//	              critical-path: one per request containing the hop
+//	layer         one per request of the endpoint whose primary root it is
+//	fanIn         one per parallel group
+//
+// Of the hops a line's match covers, those without a single value of its
+// measure (no network gap without a server span) are left out, unless
+// none has one.
+//
+// An error budget with n requests lets ⌊allowed·n⌋ of them exceed the
+// threshold; its actual value is the request of rank n − ⌊allowed·n⌋, the
+// (100 − allowed)th percentile, within the threshold exactly when the
+// budget holds. An endpoint target or error budget that is over lists its
+// culprits: the hops with the most mean critical-path time in the requests
+// at or above the actual value (over the threshold), next to their mean
+// over all the endpoint's requests.
+//
+// A matcher that matches nothing in the traces is a Warning, so that a
+// typo cannot make a check pass silently.
 //
 // # Errors
 //

@@ -1,0 +1,184 @@
+package analyze
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"hopbudget/tracefmt"
+)
+
+func TestBandKeep(t *testing.T) {
+	tests := []struct {
+		band     string
+		slowest  string
+		n        int
+		from, to int // 0-based [from, to)
+	}{
+		{"p95-p100", "", 100, 95, 100},
+		{"p0-p100", "", 7, 0, 7},
+		{"p0-p50", "", 101, 0, 51},
+		{"p50-p100", "", 101, 50, 101},
+		{"p99-p100", "", 10, 9, 10},
+		{"p99.9-p100", "", 1000, 999, 1000},
+		{"p25-p75", "", 8, 2, 6},
+		{"", "1%", 100, 99, 100},
+		{"", "1%", 10, 9, 10}, // at least the slowest one
+		{"", "5%", 1, 0, 1},
+		{"", "100%", 3, 0, 3},
+		{"", "0.1", 2000, 1998, 2000},
+	}
+	for _, tc := range tests {
+		var b Band
+		var err error
+		if tc.band != "" {
+			b, err = ParseBand(tc.band)
+		} else {
+			b, err = ParseSlowest(tc.slowest)
+		}
+		if err != nil {
+			t.Fatalf("%s%s: %v", tc.band, tc.slowest, err)
+		}
+		if from, to := b.keep(tc.n); from != tc.from || to != tc.to {
+			t.Errorf("%s%s of %d: keeps [%d, %d), want [%d, %d)", tc.band, tc.slowest, tc.n, from, to, tc.from, tc.to)
+		}
+	}
+	for _, bad := range []string{"p95", "p100-p95", "p50-p50", "p-1-p10", "p95-p101", "pa-p100", "p95.0001-p100"} {
+		if _, err := ParseBand(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("ParseBand(%q): %v", bad, err)
+		}
+	}
+	for _, bad := range []string{"0%", "101%", "x", "-1%"} {
+		if _, err := ParseSlowest(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("ParseSlowest(%q): %v", bad, err)
+		}
+	}
+}
+
+// checkoutLike is a request of k·100 µs: root, a client call, its server
+// span with a database query inside, and a span that ran beside the call
+// and is off the critical path.
+func checkoutLike(n uint64, k int64) tracefmt.Trace {
+	return mkTrace(n,
+		sp{id: 1, start: 0, end: 100 * k, svc: "fe", op: "GET /", kind: tracefmt.KindServer},
+		sp{id: 2, parent: 1, start: 10 * k, end: 60 * k, svc: "fe", op: "call", kind: tracefmt.KindClient},
+		sp{id: 3, parent: 2, start: 15 * k, end: 55 * k, svc: "be", op: "handle", kind: tracefmt.KindServer},
+		sp{id: 4, parent: 3, start: 20 * k, end: 40 * k, svc: "be", op: "query"},
+		sp{id: 5, parent: 1, start: 12 * k, end: 30 * k, svc: "fe", op: "log"},
+	)
+}
+
+func TestBuildProfile(t *testing.T) {
+	var traces []tracefmt.Trace
+	for k := int64(1); k <= 10; k++ {
+		traces = append(traces, checkoutLike(uint64(k), k))
+	}
+	traces = append(traces, mkTrace(99, sp{id: 1, start: 0, end: 7, svc: "fe", op: "POST /x"}))
+
+	p := BuildProfile(traces, DefaultOptions(), Band{})
+	names := func(st ProfileStack) string {
+		var fs []string
+		for _, f := range st.Frames {
+			fs = append(fs, p.Frames[f].Name())
+		}
+		return strings.Join(fs, ";")
+	}
+	// Per request of k: critical path root 10+40, call 5+5, handle 5+15,
+	// query 20 (×k, in µs); self: root 100−50 (call ∪ log cover 10..60),
+	// call 50−40, handle 40−20, query 20, log 18.
+	sumK := int64(55) // 1 + … + 10
+	want := map[string][3]int64{
+		"fe: GET /":                               {50 * sumK, 50 * sumK, 100 * sumK},
+		"fe: GET /;fe: call":                      {10 * sumK, 10 * sumK, 50 * sumK},
+		"fe: GET /;fe: call;be: handle":           {20 * sumK, 20 * sumK, 40 * sumK},
+		"fe: GET /;fe: call;be: handle;be: query": {20 * sumK, 20 * sumK, 20 * sumK},
+		"fe: GET /;fe: log":                       {0, 18 * sumK, 18 * sumK},
+		"fe: POST /x":                             {7, 7, 7},
+	}
+	got := map[string][3]int64{}
+	var order []string
+	for _, st := range p.Stacks {
+		got[names(st)] = st.Us
+		order = append(order, names(st))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stacks:\n got %v\nwant %v", got, want)
+	}
+	wantOrder := []string{"be: handle"} // frames sorted: be: handle, be: query, fe: GET /, fe: POST /x, fe: call, fe: log
+	if p.Frames[0].Name() != wantOrder[0] || len(p.Frames) != 6 {
+		t.Errorf("frames %v", p.Frames)
+	}
+	if order[0] != "fe: GET /" || order[len(order)-1] != "fe: POST /x" {
+		t.Errorf("stack order %v", order)
+	}
+	if p.TotalUs[SampleCriticalPath] != 100*sumK+7 || p.Traces != 11 || p.StartNs != 0 || p.EndNs != 1000_000 {
+		t.Errorf("totals %v, traces %d, span %d..%d", p.TotalUs, p.Traces, p.StartNs, p.EndNs)
+	}
+
+	// The slowest 20% of each endpoint: requests k = 9, 10 and the one POST.
+	p = BuildProfile(traces, DefaultOptions(), Band{Lo: 80, Hi: 100})
+	if p.Traces != 3 || p.TotalUs[SampleCriticalPath] != 100*19+7 {
+		t.Errorf("band: %d traces, critical path %d µs", p.Traces, p.TotalUs[SampleCriticalPath])
+	}
+	ep := p.Endpoints[0]
+	if ep.Operation != "GET /" || ep.Requests != 10 || ep.Kept != 2 || ep.MinNs != 900_000 || ep.MaxNs != 1000_000 {
+		t.Errorf("endpoint %+v", ep)
+	}
+
+	// The endpoint filter applies before the band.
+	opts := DefaultOptions()
+	opts.Endpoint = func(s, op string) bool { return op == "POST /x" }
+	p = BuildProfile(traces, opts, Band{})
+	if p.Traces != 1 || p.Counts.TracesFiltered != 10 || len(p.Stacks) != 1 {
+		t.Errorf("filtered: %d traces, %d filtered, %d stacks", p.Traces, p.Counts.TracesFiltered, len(p.Stacks))
+	}
+}
+
+// The per-frame critical-path time equals what Analyze's per-trace critical
+// paths attribute to that operation, the totals equal the requests'
+// durations, and nothing depends on the number of workers. Tracegen's mixed
+// scenario with orphans covers async consumers, fan-out and extra roots.
+func TestProfileMatchesAnalyze(t *testing.T) {
+	for _, mode := range []Mode{ModeDefault, ModeJaeger} {
+		traces, _ := generate(t, "-scenario", "mixed", "-traces", "400", "-seed", "11", "-orphans", "0.05")
+		opts := perTraceOpts()
+		opts.CriticalPath = mode
+		r := Analyze(traces, opts)
+		want := map[string]int64{}
+		for _, tr := range r.Traces {
+			for _, s := range tr.CriticalPath {
+				want[s.Service+": "+s.Operation] += s.EndUs - s.StartUs
+			}
+		}
+		opts.PerTrace, opts.Workers = false, 1
+		p := BuildProfile(traces, opts, Band{})
+		got := map[string]int64{}
+		for _, st := range p.Stacks {
+			if v := st.Us[SampleCriticalPath]; v != 0 {
+				got[p.Frames[st.Frames[len(st.Frames)-1]].Name()] += v
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: critical path per frame:\n got %v\nwant %v", mode, got, want)
+		}
+		if mode == ModeDefault {
+			var roots int64
+			for _, tr := range r.Traces {
+				roots += tr.DurationUs
+			}
+			if p.Counts.MultiRootTraces == 0 {
+				t.Error("want traces with extra roots (orphans)")
+			}
+			// Extra roots add their own time: at least the requests' total.
+			if cp := p.TotalUs[SampleCriticalPath]; cp < roots {
+				t.Errorf("critical path %d µs < requests' %d µs", cp, roots)
+			}
+		}
+		band := Band{Lo: 90, Hi: 100}
+		one := BuildProfile(traces, opts, band)
+		opts.Workers = 4
+		if four := BuildProfile(traces, opts, band); !reflect.DeepEqual(one, four) {
+			t.Errorf("%s: the profile depends on the number of workers", mode)
+		}
+	}
+}

@@ -1,0 +1,535 @@
+package budget
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"hopbudget/analyze"
+)
+
+// DefaultMinSamples is how many samples a budget line needs before its
+// percentile counts: fewer is "no data", never a pass.
+const DefaultMinSamples = 20
+
+// EvalOptions control Evaluate.
+type EvalOptions struct {
+	// MinSamples: lines with fewer samples get StatusNoData. 0 means
+	// DefaultMinSamples; 1 accepts any sample.
+	MinSamples int
+	// FailOnNoData makes no-data lines fail the check.
+	FailOnNoData bool
+}
+
+// Kind is the section a result comes from; error budgets are results of
+// their own beside the endpoint line's targets.
+type Kind string
+
+const (
+	KindEndpoint    Kind = "endpoint"
+	KindHop         Kind = "hop"
+	KindLayer       Kind = "layer"
+	KindFanIn       Kind = "fanIn"
+	KindErrorBudget Kind = "errorBudget"
+)
+
+// Status is the verdict of one result.
+type Status string
+
+const (
+	StatusOK     Status = "ok"      // within the target
+	StatusOver   Status = "over"    // over the target
+	StatusNoData Status = "no-data" // fewer samples than EvalOptions.MinSamples
+)
+
+// Result is a budget held to a Report. The JSON field names are part of
+// `hopbudget check -o json`, documented in the README.
+type Result struct {
+	File       string `json:"budget"`
+	Passed     bool   `json:"passed"` // no line failed
+	MinSamples int    `json:"minSamples"`
+	// Lines: one per target and thing matched, in file order (the target's
+	// line), then by Match.
+	Lines []LineResult `json:"results"`
+	// Warnings: matchers that match nothing, in file order.
+	Warnings []Warning `json:"warnings"`
+}
+
+// LineResult is one target held to one matched thing: an endpoint, a hop,
+// an endpoint's layer, a fan-in parent, or an endpoint's error budget.
+//
+// Times are integer microseconds (nanoseconds divided by 1000, as in the
+// Report); the comparison itself is made in nanoseconds.
+type LineResult struct {
+	// Name is the target's display name (Target.Name, ErrorBudget.Name):
+	// stable while limits are tuned, but shared by the matches of a glob.
+	Name string `json:"name"`
+	// Title is Name, with the match added when Name does not say it (a
+	// glob, or a hop matcher without operation): unique per result and
+	// stable, for reports and CI test names.
+	Title string `json:"title"`
+	Kind  Kind   `json:"kind"`
+	// On is what is measured: duration (endpoints, error budgets), wait
+	// (fan-in), or the hop or layer line's latency, network or
+	// critical-path.
+	On string `json:"on"`
+	// Match is the thing matched: "service: operation" for endpoints,
+	// fan-in, layers (their endpoint) and error budgets, "from → to:
+	// operation" for hops.
+	Match string `json:"match"`
+	// Percentile is the target's key (p50 … p999, max). For an error
+	// budget it is the percentile the allowance amounts to (5% over →
+	// p95): its ActualUs is that percentile, and the budget holds exactly
+	// when it is at most TargetUs, the threshold.
+	Percentile string `json:"percentile"`
+	TargetUs   int64  `json:"targetUs"`
+	// ActualUs is the measured percentile; null without samples.
+	ActualUs *int64 `json:"actualUs"`
+	// HeadroomUs is TargetUs − ActualUs: negative is the overspend.
+	// HeadroomPct is it in percent of the target, one decimal. Both null
+	// without samples.
+	HeadroomUs  *int64   `json:"headroomUs"`
+	HeadroomPct *float64 `json:"headroomPct"`
+	Samples     int      `json:"samples"`
+	Status      Status   `json:"status"`
+	// Failed: the line fails the check (over, or no-data with
+	// FailOnNoData).
+	Failed bool `json:"failed"`
+	// Exemplar is the trace holding the actual value ("" without samples).
+	Exemplar string `json:"exemplar"`
+	Line     int    `json:"line"` // of the target in the budget file
+	// Culprits, for an endpoint target or error budget that is over: the
+	// hops with the most critical-path time in the requests at or above
+	// the actual value (over the threshold for an error budget), at most 3.
+	Culprits []Culprit `json:"culprits"`
+	// ErrorBudget is set for KindErrorBudget only.
+	ErrorBudget *ErrorBudgetResult `json:"errorBudget,omitempty"`
+	// Target and Actual in ns (Actual is valid when Samples > 0).
+	Target, Actual time.Duration `json:"-"`
+}
+
+// ErrorBudgetResult is the error budget of one endpoint.
+type ErrorBudgetResult struct {
+	ThresholdUs int64   `json:"thresholdUs"`
+	Allowed     float64 `json:"allowed"`   // fraction allowed over the threshold (5% = 0.05)
+	Observed    float64 `json:"observed"`  // fraction observed over it
+	OverCount   int     `json:"overCount"` // requests over it
+	// BurnRate is Observed / Allowed: above 1 the budget burns faster
+	// than it may (three decimals).
+	BurnRate float64 `json:"burnRate"`
+	// StartUs and EndUs (Unix µs) are the requests' own time range: the
+	// first start and the last end.
+	StartUs int64 `json:"startUs"`
+	EndUs   int64 `json:"endUs"`
+}
+
+// Culprit is a hop on the critical path of an endpoint's slow requests.
+type Culprit struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Operation string `json:"operation"`
+	// CriticalPathMeanUs is the hop's mean critical-path time per slow
+	// request (zero for those without it), BaselineMeanUs the same over
+	// all the endpoint's requests: how much it grew in the tail.
+	CriticalPathMeanUs int64 `json:"criticalPathMeanUs"`
+	BaselineMeanUs     int64 `json:"baselineMeanUs"`
+	// Share is CriticalPathMeanUs over the slow requests' mean duration.
+	Share float64 `json:"share"`
+	// Requests is the number of slow requests.
+	Requests int `json:"requests"`
+}
+
+// Warning is a problem with the budget against these traces, such as a
+// matcher that matches nothing (a typo must not pass silently).
+type Warning struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// Evaluate holds the traces analysed in r to budget b. A line whose
+// matcher covers several things gives one result per thing; a layer gives
+// one per endpoint its endpoint matcher covers.
+func Evaluate(b *Budget, r *analyze.Report, opts EvalOptions) *Result {
+	if opts.MinSamples <= 0 {
+		opts.MinSamples = DefaultMinSamples
+	}
+	e := &evaluator{r: r, opts: opts, res: &Result{File: b.File, MinSamples: opts.MinSamples,
+		Lines: []LineResult{}, Warnings: []Warning{}}}
+	for i := range b.Endpoints {
+		e.endpoint(i, &b.Endpoints[i])
+	}
+	for i := range b.Hops {
+		e.hop(i, &b.Hops[i])
+	}
+	for i := range b.Layers {
+		e.layer(i, &b.Layers[i])
+	}
+	for i := range b.FanIn {
+		e.fanIn(i, &b.FanIn[i])
+	}
+	res := e.res
+	// Sections may come in any order in the file: sort by line, keeping a
+	// line's targets in their order.
+	slices.SortStableFunc(res.Lines, func(x, y LineResult) int {
+		if c := cmp.Compare(x.Line, y.Line); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Match, y.Match)
+	})
+	slices.SortStableFunc(res.Warnings, func(x, y Warning) int { return cmp.Compare(x.Line, y.Line) })
+	res.Passed = true
+	for _, l := range res.Lines {
+		if l.Failed {
+			res.Passed = false
+		}
+	}
+	return res
+}
+
+type evaluator struct {
+	r    *analyze.Report
+	opts EvalOptions
+	res  *Result
+	// rowsOf[e]: the rows of Report.TraceRows whose primary root is
+	// endpoint e, built on first use.
+	rowsOf [][]int32
+}
+
+func (e *evaluator) warn(line int, format string, args ...any) {
+	e.res.Warnings = append(e.res.Warnings, Warning{Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (e *evaluator) endpoints(m Matcher) []int {
+	var out []int
+	for i, ep := range e.r.Endpoints {
+		if m.MatchEndpoint(ep.Service, ep.Operation) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (e *evaluator) endpoint(i int, l *Endpoint) {
+	matched := e.endpoints(l.Match)
+	if len(matched) == 0 {
+		e.warn(l.Line, "endpoints[%d]: match %s matches no endpoint (root span) in the traces", i, matcherText(l.Match, endpointMatchers))
+		return
+	}
+	pattern := endpointText(l.Match)
+	for _, t := range l.Targets {
+		for _, x := range matched {
+			ep := &e.r.Endpoints[x]
+			lr := e.target(KindEndpoint, "duration", t, endpointKey(ep.Service, ep.Operation), pattern, ep.DurationSample)
+			if lr.Status == StatusOver {
+				lr.Culprits = e.culprits(x, func(d int64) bool { return d >= int64(lr.Actual) })
+			}
+			e.add(lr)
+		}
+	}
+	if eb := l.ErrorBudget; eb != nil {
+		for _, x := range matched {
+			e.add(e.errorBudget(eb, x, pattern))
+		}
+	}
+}
+
+func (e *evaluator) hop(i int, l *Hop) {
+	pattern := hopText(l.Match)
+	var matched []int
+	for x, h := range e.r.Hops {
+		if l.Match.MatchHop(h.From, h.To, h.Operation) {
+			matched = append(matched, x)
+		}
+	}
+	if len(matched) == 0 {
+		e.warn(l.Line, "hops[%d]: match %s matches no hop in the traces", i, matcherText(l.Match, hopMatchers))
+		return
+	}
+	sample := func(h *analyze.Hop) analyze.Sample {
+		switch l.On {
+		case Network:
+			return h.NetworkSample
+		case CriticalPath:
+			return h.CriticalPathSample
+		}
+		return h.LatencySample
+	}
+	// A glob such as {to: "*"} on network also covers calls without a
+	// server span, which have no network gap: leave those out, unless
+	// nothing else matched.
+	var measured []int
+	for _, x := range matched {
+		if sample(&e.r.Hops[x]).Len() > 0 {
+			measured = append(measured, x)
+		}
+	}
+	if len(measured) > 0 {
+		matched = measured
+	}
+	for _, t := range l.Targets {
+		for _, x := range matched {
+			h := &e.r.Hops[x]
+			e.add(e.target(KindHop, string(l.On), t, hopKey(h.From, h.To, h.Operation), pattern, sample(h)))
+		}
+	}
+}
+
+func (e *evaluator) layer(i int, l *Layer) {
+	matched := e.endpoints(l.Endpoint)
+	if len(matched) == 0 {
+		e.warn(l.Line, "layers[%d] (%s): endpoint %s matches no endpoint (root span) in the traces", i, l.LayerName, matcherText(l.Endpoint, endpointMatchers))
+		return
+	}
+	// Which hops are in the layer, and which of its matchers match a call
+	// under its endpoints.
+	in := make([]bool, len(e.r.Hops))
+	hit := make([]bool, len(l.Match))
+	for x, h := range e.r.Hops {
+		in[x] = l.MatchHop(h.From, h.To, h.Operation)
+	}
+	samples := make([]analyze.Sample, len(matched))
+	for k, x := range matched {
+		rows := e.rows(x)
+		type v struct {
+			ns  int64
+			row int32
+		}
+		vs := make([]v, len(rows))
+		for j, row := range rows {
+			var sum int64
+			for _, th := range e.r.TraceRows[row].Hops {
+				if !in[th.Hop] {
+					continue
+				}
+				h := &e.r.Hops[th.Hop]
+				for mi, m := range l.Match {
+					if !hit[mi] && m.MatchHop(h.From, h.To, h.Operation) {
+						hit[mi] = true
+					}
+				}
+				switch l.On {
+				case Latency:
+					sum += th.LatencyNs
+				case Network:
+					sum += th.NetworkNs
+				default:
+					sum += th.CriticalPathNs
+				}
+			}
+			vs[j] = v{sum, row}
+		}
+		slices.SortFunc(vs, func(a, b v) int {
+			if c := cmp.Compare(a.ns, b.ns); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.row, b.row)
+		})
+		s := analyze.Sample{Ns: make([]int64, len(vs)), Row: make([]int32, len(vs))}
+		for j, x := range vs {
+			s.Ns[j], s.Row[j] = x.ns, x.row
+		}
+		samples[k] = s
+	}
+	for mi, m := range l.Match {
+		if !hit[mi] {
+			e.warn(l.Line, "layers[%d] (%s): match[%d] %s matches no call in the requests of %s", i, l.LayerName, mi,
+				matcherText(m, hopMatchers), endpointText(l.Endpoint))
+		}
+	}
+	for _, t := range l.Targets {
+		for k, x := range matched {
+			ep := &e.r.Endpoints[x]
+			e.add(e.target(KindLayer, string(l.On), t, endpointKey(ep.Service, ep.Operation), endpointText(l.Endpoint), samples[k]))
+		}
+	}
+}
+
+func (e *evaluator) fanIn(i int, l *FanIn) {
+	pattern := endpointText(l.Match)
+	var matched []int
+	for x, f := range e.r.FanIn {
+		if l.Match.MatchEndpoint(f.Service, f.Operation) {
+			matched = append(matched, x)
+		}
+	}
+	if len(matched) == 0 {
+		e.warn(l.Line, "fanIn[%d]: match %s matches no parent span with parallel calls in the traces", i, matcherText(l.Match, endpointMatchers))
+		return
+	}
+	for _, t := range l.Targets {
+		for _, x := range matched {
+			f := &e.r.FanIn[x]
+			e.add(e.target(KindFanIn, "wait", t, endpointKey(f.Service, f.Operation), pattern, f.WaitSample))
+		}
+	}
+}
+
+// target holds sample s to target t.
+func (e *evaluator) target(kind Kind, on string, t Target, match, pattern string, s analyze.Sample) LineResult {
+	lr := LineResult{Name: t.Name, Kind: kind, On: on, Match: match, Percentile: t.Key(), Line: t.Line,
+		Target: t.Limit, TargetUs: us(int64(t.Limit)), Samples: s.Len(), Culprits: []Culprit{}}
+	lr.Title = title(t.Name, match, pattern)
+	if i := s.Index(t.Percentile); i >= 0 {
+		e.measured(&lr, s.Ns[i], s.Row[i])
+	}
+	e.verdict(&lr, lr.Samples > 0 && lr.Actual > lr.Target)
+	return lr
+}
+
+// measured sets the actual value, its headroom and exemplar.
+func (e *evaluator) measured(lr *LineResult, ns int64, row int32) {
+	lr.Actual = time.Duration(ns)
+	a, h := us(ns), us(int64(lr.Target)-ns)
+	lr.ActualUs, lr.HeadroomUs = &a, &h
+	pct := math.Round(float64(int64(lr.Target)-ns)/float64(lr.Target)*1000) / 10
+	if pct == 0 {
+		pct = 0 // not -0, which JSON would show
+	}
+	lr.HeadroomPct = &pct
+	if row >= 0 {
+		lr.Exemplar = e.r.TraceRows[row].ID.String()
+	}
+}
+
+func (e *evaluator) verdict(lr *LineResult, over bool) {
+	switch {
+	case lr.Samples < e.opts.MinSamples:
+		lr.Status = StatusNoData
+		lr.Failed = e.opts.FailOnNoData
+	case over:
+		lr.Status, lr.Failed = StatusOver, true
+	default:
+		lr.Status = StatusOK
+	}
+}
+
+// errorBudget evaluates eb on endpoint x. With n requests, at most
+// ⌊allowed·n⌋ may exceed the threshold; that is the same as the request
+// of rank n − ⌊allowed·n⌋ (the (100 − allowed)th percentile) being within
+// it, which is the result's actual value.
+func (e *evaluator) errorBudget(eb *ErrorBudget, x int, pattern string) LineResult {
+	ep := &e.r.Endpoints[x]
+	s := ep.DurationSample
+	n := s.Len()
+	thr := int64(eb.Threshold)
+	match := endpointKey(ep.Service, ep.Operation)
+	lr := LineResult{Name: eb.Name, Kind: KindErrorBudget, On: "duration", Match: match, Line: eb.Line,
+		Percentile: percentileKey(roundTo(100-100*eb.Allowed, 6)), Target: eb.Threshold, TargetUs: us(thr),
+		Samples: n, Culprits: []Culprit{}, Title: title(eb.Name, match, pattern)}
+	within, _ := slices.BinarySearch(s.Ns, thr+1) // requests ≤ threshold
+	overCount := n - within
+	maxOver := int(math.Floor(eb.Allowed*float64(n) + 1e-9))
+	res := &ErrorBudgetResult{ThresholdUs: us(thr), Allowed: eb.Allowed, OverCount: overCount}
+	if n > 0 {
+		res.Observed = float64(overCount) / float64(n)
+		res.BurnRate = roundTo(res.Observed/eb.Allowed, 3)
+		first, last := int64(math.MaxInt64), int64(math.MinInt64)
+		for i, st := range ep.RequestStarts {
+			first, last = min(first, st), max(last, st+s.Ns[i])
+		}
+		res.StartUs, res.EndUs = us(first), us(last)
+	}
+	lr.ErrorBudget = res
+	if maxOver < n {
+		i := n - maxOver - 1
+		e.measured(&lr, s.Ns[i], s.Row[i])
+	}
+	e.verdict(&lr, overCount > maxOver)
+	if lr.Status == StatusOver {
+		lr.Culprits = e.culprits(x, func(d int64) bool { return d > thr })
+	}
+	return lr
+}
+
+// rows lists the trace rows whose primary root is endpoint x.
+func (e *evaluator) rows(x int) []int32 {
+	if e.rowsOf == nil {
+		e.rowsOf = make([][]int32, len(e.r.Endpoints))
+		for i, row := range e.r.TraceRows {
+			if row.Endpoint >= 0 {
+				e.rowsOf[row.Endpoint] = append(e.rowsOf[row.Endpoint], int32(i))
+			}
+		}
+	}
+	return e.rowsOf[x]
+}
+
+// culprits ranks the hops by mean critical-path time over endpoint x's
+// slow requests (those whose duration satisfies slow).
+func (e *evaluator) culprits(x int, slow func(durationNs int64) bool) []Culprit {
+	rows := e.rows(x)
+	tail, all := make([]int64, len(e.r.Hops)), make([]int64, len(e.r.Hops))
+	var nTail int
+	var tailDur int64
+	for _, ri := range rows {
+		row := &e.r.TraceRows[ri]
+		isTail := slow(row.DurationNs)
+		if isTail {
+			nTail++
+			tailDur += row.DurationNs
+		}
+		for _, th := range row.Hops {
+			all[th.Hop] += th.CriticalPathNs
+			if isTail {
+				tail[th.Hop] += th.CriticalPathNs
+			}
+		}
+	}
+	out := []Culprit{}
+	if nTail == 0 {
+		return out
+	}
+	order := make([]int, 0, len(tail))
+	for h, v := range tail {
+		if v > 0 {
+			order = append(order, h)
+		}
+	}
+	// Ties in report order (from, to, operation).
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(tail[b], tail[a]) })
+	for _, h := range order[:min(3, len(order))] {
+		hp := &e.r.Hops[h]
+		mean := tail[h] / int64(nTail)
+		out = append(out, Culprit{From: hp.From, To: hp.To, Operation: hp.Operation,
+			CriticalPathMeanUs: us(mean), BaselineMeanUs: us(all[h] / int64(len(rows))),
+			Share: roundTo(float64(tail[h])/float64(tailDur), 3), Requests: nTail})
+	}
+	return out
+}
+
+func (e *evaluator) add(lr LineResult) { e.res.Lines = append(e.res.Lines, lr) }
+
+// title is name, with the concrete match added when the pattern is not
+// already the whole of it.
+func title(name, match, pattern string) string {
+	if match == pattern {
+		return name
+	}
+	return name + " [" + match + "]"
+}
+
+func endpointKey(service, op string) string { return service + ": " + op }
+
+func hopKey(from, to, op string) string { return from + " → " + to + ": " + op }
+
+// matcherText shows a matcher as in the file, e.g. {to: "mysql"}.
+func matcherText(m Matcher, keys []string) string {
+	vals := map[string]string{"service": m.Service, "operation": m.Operation, "from": m.From, "to": m.To}
+	var parts []string
+	for _, k := range keys {
+		if v := vals[k]; v != "" {
+			parts = append(parts, k+": "+quote(v))
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func us(ns int64) int64 { return ns / 1000 }
+
+func roundTo(x float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(x*p) / p
+}

@@ -1,0 +1,171 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"hopbudget/analyze"
+	"hopbudget/budget"
+	"hopbudget/tracefmt"
+)
+
+// CheckOptions are the flags of `hopbudget check`.
+type CheckOptions struct {
+	Input inputOptions
+	analysisFlags
+	Budget           string
+	Output           string
+	OutputFile       string
+	OutputFileFormat string
+	MinSamples       int
+	FailOnNoData     bool
+	WarnOnly         bool
+	Paths            []string
+}
+
+// checkFormats are the -o values; the order is the one messages list.
+var checkFormats = []string{"table", "json", "markdown", "junit", "github"}
+
+// outputFileFormats infers --output-file-format from the file's extension.
+var outputFileFormats = map[string]string{".xml": "junit", ".md": "markdown", ".json": "json", ".txt": "table"}
+
+func newCheckCmd(s *Streams) *cobra.Command {
+	opts := &CheckOptions{}
+	c := &cobra.Command{
+		Use:   "check --budget FILE [flags] FILE|DIR|GLOB|- ...",
+		Short: "Hold traces to a latency budget file: the CI gate",
+		Long: `check analyses the traces as analyze does and holds every line of the budget file to
+them: per target and matched endpoint, hop, layer or fan-in, the actual percentile, the headroom
+or overspend, the sample count and an exemplar trace; error budgets with their burn rate; for an
+endpoint over budget, the hops most on the critical path of its slow requests.
+
+Exit codes: 0 every line within budget; 1 a line over budget (or without enough data, with
+--fail-on-no-data); 2 bad usage, invalid budget file or unreadable input. --warn-only turns
+1 into 0. A matcher that matches nothing in the traces is a warning; --strict makes it (and
+input warnings) exit 2.
+
+--output-file writes a second format beside the one printed, e.g. -o github with
+--output-file report.xml (junit); the format comes from --output-file-format, else from the
+extension: .xml junit, .md markdown, .json json, .txt table.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Paths = args
+			return checkRun(s, opts)
+		},
+	}
+	f := c.Flags()
+	opts.Input.addFlags(f)
+	opts.analysisFlags.addFlags(f)
+	f.StringVar(&opts.Budget, "budget", "", "the budget file (YAML; required)")
+	f.StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
+	f.StringVar(&opts.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
+	f.StringVar(&opts.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
+	f.IntVar(&opts.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
+	f.BoolVar(&opts.FailOnNoData, "fail-on-no-data", false, "lines without enough data fail the check")
+	f.BoolVar(&opts.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
+	return c
+}
+
+// validate checks the flags and returns the --output-file format.
+func (o *CheckOptions) validate() (fileFormat string, err error) {
+	isFormat := func(f string) bool {
+		for _, x := range checkFormats {
+			if f == x {
+				return true
+			}
+		}
+		return false
+	}
+	if o.Budget == "" {
+		return "", errors.New("--budget FILE is required")
+	}
+	if !isFormat(o.Output) {
+		return "", fmt.Errorf("-o %q: want %s", o.Output, strings.Join(checkFormats, ", "))
+	}
+	if o.MinSamples < 1 {
+		return "", fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
+	}
+	switch {
+	case o.OutputFile == "" && o.OutputFileFormat != "":
+		return "", errors.New("--output-file-format needs --output-file")
+	case o.OutputFile == "":
+		return "", nil
+	case o.OutputFileFormat != "":
+		if !isFormat(o.OutputFileFormat) {
+			return "", fmt.Errorf("--output-file-format %q: want %s", o.OutputFileFormat, strings.Join(checkFormats, ", "))
+		}
+		return o.OutputFileFormat, nil
+	}
+	if f, ok := outputFileFormats[strings.ToLower(filepath.Ext(o.OutputFile))]; ok {
+		return f, nil
+	}
+	return "", fmt.Errorf("--output-file %q: cannot tell the format from the extension (.xml, .md, .json, .txt); set --output-file-format", o.OutputFile)
+}
+
+func checkRun(s *Streams, opts *CheckOptions) error {
+	fileFormat, err := opts.validate()
+	if err != nil {
+		return inputError(err)
+	}
+	aopts, err := opts.analysisFlags.options()
+	if err != nil {
+		return inputError(err)
+	}
+	// The budget first: a broken file fails fast, before a long read.
+	b, err := budget.Load(opts.Budget)
+	if err != nil {
+		var ve *budget.ValidationError
+		if errors.As(err, &ve) {
+			return inputError(fmt.Errorf("invalid budget file:\n%v", ve))
+		}
+		return inputError(fmt.Errorf("budget file: %v", err))
+	}
+	res, err := readInputs(s, opts.Paths, opts.Input)
+	if err != nil {
+		return err
+	}
+	sum := tracefmt.Summarize(res)
+	rep := analyze.Analyze(res.Traces, aopts)
+	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
+		Mode: string(aopts.CriticalPath), Result: out}
+
+	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
+		return err
+	}
+	if opts.OutputFile != "" {
+		var buf bytes.Buffer
+		if err := renderCheck(&buf, fileFormat, cr, false); err != nil {
+			return err
+		}
+		if err := os.WriteFile(opts.OutputFile, buf.Bytes(), 0o644); err != nil {
+			return inputError(err)
+		}
+	}
+	if err := strictCheck(opts.Input, sum); err != nil {
+		return err
+	}
+	if opts.Input.Strict && len(out.Warnings) > 0 {
+		w := out.Warnings[0]
+		return inputError(fmt.Errorf("--strict: %d budget warnings (first: %s:%d: %s)", len(out.Warnings), out.File, w.Line, w.Message))
+	}
+	if !out.Passed && !opts.WarnOnly {
+		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}
+	}
+	return nil
+}
+
+// checkReport is what the renderers of check show.
+type checkReport struct {
+	Input    tracefmt.Summary
+	Analysed int // traces analysed
+	Filtered int // left out by --endpoint
+	Mode     string
+	*budget.Result
+}
