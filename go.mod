@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/gogo/protobuf v1.3.2
+	github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50
 	github.com/jaegertracing/jaeger-idl v0.14.0
 	github.com/klauspost/compress v1.20.3
 	github.com/olekukonko/tablewriter v1.1.5

@@ -21,8 +21,9 @@ const DefaultAlpha = 0.05
 
 // CompareOptions control Compare.
 type CompareOptions struct {
-	// Alpha: a change is significant when the U test's p-value is below
-	// it; 0 means DefaultAlpha.
+	// Alpha: a change is significant when the U test's p-value, after
+	// the multiple-comparison correction, is below it; 0 means
+	// DefaultAlpha.
 	Alpha float64
 	// Gates: a significant change of an endpoint or hop that exceeds any
 	// of them is a regression and fails the comparison.
@@ -312,6 +313,13 @@ func stats(xs []int64) *Stats {
 // there (an item can exist with no samples only in theory).
 func compareSamples(b, a []int64, inB, inA bool) Change {
 	ch := Change{PValue: 1, PAdjusted: 1}
+	// Report samples are ascending; others are sorted here, once.
+	if !slices.IsSorted(b) {
+		b = slices.Sorted(slices.Values(b))
+	}
+	if !slices.IsSorted(a) {
+		a = slices.Sorted(slices.Values(a))
+	}
 	if inB {
 		ch.Before = stats(b)
 	}
@@ -327,12 +335,6 @@ func compareSamples(b, a []int64, inB, inA bool) Change {
 	default:
 		ch.Status = StatusRemoved
 		return ch
-	}
-	if !slices.IsSorted(b) {
-		b = slices.Sorted(slices.Values(b))
-	}
-	if !slices.IsSorted(a) {
-		a = slices.Sorted(slices.Values(a))
 	}
 	bs, as := ch.Before, ch.After
 	ch.DeltaUs = &Deltas{as.P50Us - bs.P50Us, as.P95Us - bs.P95Us, as.P99Us - bs.P99Us, as.MeanUs - bs.MeanUs}

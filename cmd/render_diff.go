@@ -1,0 +1,371 @@
+package cmd
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"hopbudget/analyze"
+)
+
+func renderDiff(w io.Writer, format string, dr *diffReport) error {
+	switch format {
+	case "json":
+		return writeJSON(w, dr)
+	case "junit":
+		return renderDiffJUnit(w, dr)
+	}
+	return renderDiffTable(w, dr, format == "markdown")
+}
+
+// signedPct is a percentage change with its sign, "n/a" from zero.
+func signedPct(p *float64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.1f%%", *p)
+}
+
+func signedUs(us int64) string {
+	if us > 0 {
+		return "+" + fmtUs(us)
+	}
+	return fmtUs(us)
+}
+
+func pValueText(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// pctCell is "before → after (+x%)" for one percentile; one side alone when
+// the item is on one side only.
+func pctCell(c *analyze.Change, before, after int64, delta *float64) string {
+	switch {
+	case c.Before == nil:
+		return "→ " + fmtUs(after)
+	case c.After == nil:
+		return fmtUs(before) + " →"
+	}
+	return fmt.Sprintf("%s → %s (%s)", fmtUs(before), fmtUs(after), signedPct(delta))
+}
+
+func countCell(c *analyze.Change) string {
+	b, a := "-", "-"
+	if c.Before != nil {
+		b = strconv.Itoa(c.Before.Count)
+	}
+	if c.After != nil {
+		a = strconv.Itoa(c.After.Count)
+	}
+	return b + " → " + a
+}
+
+func verdict(c *analyze.Change) string {
+	switch {
+	case c.Status == analyze.StatusAdded:
+		return "only in candidate"
+	case c.Status == analyze.StatusRemoved:
+		return "only in base"
+	case len(c.Regressions) > 0:
+		return "REGRESSION " + strings.Join(c.Regressions, ", ")
+	case c.Significant:
+		return c.Direction
+	}
+	return "~" // benchstat's mark for "no significant change"
+}
+
+// shown says whether the table lists c: everything with -v, else what
+// changed significantly or exists on one side only.
+func shown(c *analyze.Change, verbose bool) bool {
+	return verbose || c.Significant || c.Status != analyze.StatusBoth
+}
+
+// changeCells are the columns every row shares after the names.
+func changeCells(c *analyze.Change, fn *notes, subject string) []string {
+	var b, a analyze.Stats
+	if c.Before != nil {
+		b = *c.Before
+	}
+	if c.After != nil {
+		a = *c.After
+	}
+	var pd analyze.PctDeltas
+	delta := "-"
+	if c.DeltaPct != nil {
+		pd = *c.DeltaPct
+		delta = signedUs(c.DeltaUs.P99)
+	}
+	p := "-"
+	if c.Status == analyze.StatusBoth {
+		p = pValueText(c.PAdjusted)
+	}
+	return []string{countCell(c) + fn.mark(subject, c.Warnings),
+		pctCell(c, b.P50Us, a.P50Us, pd.P50), pctCell(c, b.P95Us, a.P95Us, pd.P95), pctCell(c, b.P99Us, a.P99Us, pd.P99),
+		delta, p, verdict(c)}
+}
+
+func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
+	heading := func(title string) {
+		if md {
+			fmt.Fprintf(w, "\n## %s\n\n", title)
+		} else {
+			fmt.Fprintf(w, "\n%s\n", strings.ToUpper(title))
+		}
+	}
+	gate := "none"
+	if len(dr.FailOn) > 0 {
+		gate = strings.Join(dr.FailOn, " or ")
+	}
+	side := func(name string, s diffSide) {
+		extra := ""
+		if s.TracesFiltered > 0 {
+			extra = fmt.Sprintf(", %d left out by --endpoint", s.TracesFiltered)
+		}
+		if md {
+			fmt.Fprintf(w, "- %s: `%s` (%d traces%s)\n", name, strings.Join(s.Paths, " "), s.Traces, extra)
+		} else {
+			fmt.Fprintf(w, "%-10s %s (%d traces%s)\n", name+":", strings.Join(s.Paths, " "), s.Traces, extra)
+		}
+	}
+	if md {
+		fmt.Fprint(w, "# hopbudget diff\n\n")
+	}
+	side("base", dr.Base)
+	side("candidate", dr.Candidate)
+	corr := "P: its p-value"
+	if dr.Correction == analyze.CorrectionHolm {
+		corr = fmt.Sprintf("P: its p-value Holm-adjusted over the %d compared", dr.Compared)
+	}
+	settings := fmt.Sprintf("Mann–Whitney U test per endpoint and hop, significant when P < %g (%s); critical path: %s; fail on: %s",
+		dr.Alpha, corr, dr.Mode, gate)
+	if md {
+		fmt.Fprintf(w, "\n%s\n", settings)
+	} else {
+		fmt.Fprintln(w, settings)
+	}
+	var fn notes
+	hidden := 0
+
+	var eps []int
+	for _, i := range analyze.SortChanges(len(dr.Endpoints), func(i int) *analyze.Change { return &dr.Endpoints[i].Change }) {
+		if shown(&dr.Endpoints[i].Change, dr.Verbose) {
+			eps = append(eps, i)
+		} else {
+			hidden++
+		}
+	}
+	if len(eps) > 0 {
+		heading("Endpoints")
+		t := &table{header: []string{"SERVICE", "OPERATION", "COUNT", "P50", "P95", "P99", "Δ P99", "P", "VERDICT"},
+			right: map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true}}
+		for _, i := range eps {
+			e := &dr.Endpoints[i]
+			t.add(append([]string{e.Service, e.Operation}, changeCells(&e.Change, &fn, e.Service+" "+e.Operation)...)...)
+		}
+		if err := t.render(w, md); err != nil {
+			return err
+		}
+	}
+	var hops []int
+	for _, i := range analyze.SortChanges(len(dr.Hops), func(i int) *analyze.Change { return &dr.Hops[i].Change }) {
+		if shown(&dr.Hops[i].Change, dr.Verbose) {
+			hops = append(hops, i)
+		} else {
+			hidden++
+		}
+	}
+	if len(hops) > 0 {
+		heading("Hops")
+		t := &table{header: []string{"FROM", "TO", "OPERATION", "COUNT", "P50", "P95", "P99", "Δ P99", "P", "VERDICT", "CP MEAN"},
+			right: map[int]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true}}
+		for _, i := range hops {
+			h := &dr.Hops[i]
+			cp := h.CriticalPath
+			row := append([]string{h.From, h.To, h.Operation}, changeCells(&h.Change, &fn, h.From+" → "+h.To+" "+h.Operation)...)
+			cpCell := fmt.Sprintf("%s → %s (%s)", fmtUs(cp.BeforeMeanUs), fmtUs(cp.AfterMeanUs), signedUs(cp.DeltaMeanUs))
+			switch h.Status {
+			case analyze.StatusAdded:
+				cpCell = "→ " + fmtUs(cp.AfterMeanUs)
+			case analyze.StatusRemoved:
+				cpCell = fmtUs(cp.BeforeMeanUs) + " →"
+			}
+			t.add(append(row, cpCell)...)
+		}
+		if err := t.render(w, md); err != nil {
+			return err
+		}
+	}
+	if len(fn.lines) > 0 {
+		heading("Notes")
+		for i, l := range fn.lines {
+			fmt.Fprintf(w, "[%d] %s\n", i+1, l)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, diffSummary(dr, hidden))
+	return nil
+}
+
+// diffSummary is the closing line: what changed, and the gate's verdict.
+func diffSummary(dr *diffReport, hidden int) string {
+	slower, faster, regressions := 0, 0, 0
+	for _, c := range dr.changes() {
+		switch {
+		case !c.Significant:
+		case c.Direction == "slower":
+			slower++
+		case c.Direction == "faster":
+			faster++
+		}
+		if len(c.Regressions) > 0 {
+			regressions++
+		}
+	}
+	var b strings.Builder
+	switch {
+	case dr.Compared == 0:
+		b.WriteString("nothing to compare: no endpoint or hop is on both sides")
+	case dr.Significant == 0:
+		fmt.Fprintf(&b, "no significant change in the %s compared", countOf(dr.Compared, "endpoint or hop", "endpoints and hops"))
+	default:
+		fmt.Fprintf(&b, "%d of the %s compared changed significantly (%d slower, %d faster)",
+			dr.Significant, countOf(dr.Compared, "endpoint or hop", "endpoints and hops"), slower, faster)
+	}
+	if one := len(dr.Endpoints) + len(dr.Hops) - dr.Compared; one > 0 {
+		fmt.Fprintf(&b, "; %d on one side only", one)
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "; %d without a significant change not shown (-v shows them)", hidden)
+	}
+	switch {
+	case len(dr.FailOn) == 0:
+	case dr.Failed:
+		fmt.Fprintf(&b, "\nFAILED: %s beyond %s", countOf(regressions, "significant regression", "significant regressions"), strings.Join(dr.FailOn, " or "))
+	default:
+		fmt.Fprintf(&b, "\npassed: no significant regression beyond %s", strings.Join(dr.FailOn, " or "))
+	}
+	return b.String()
+}
+
+// countOf is "1 one" or "n many".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func (dr *diffReport) changes() []*analyze.Change {
+	var out []*analyze.Change
+	for i := range dr.Endpoints {
+		out = append(out, &dr.Endpoints[i].Change)
+	}
+	for i := range dr.Hops {
+		out = append(out, &dr.Hops[i].Change)
+	}
+	return out
+}
+
+// ---- JUnit XML ----
+
+// One test case per endpoint and hop: failed when it is a regression by a
+// --fail-on rule, skipped when it exists on one side only. The detail of
+// each change goes to system-out.
+type diffJUnitSuites struct {
+	XMLName  xml.Name         `xml:"testsuites"`
+	Name     string           `xml:"name,attr"`
+	Tests    int              `xml:"tests,attr"`
+	Failures int              `xml:"failures,attr"`
+	Errors   int              `xml:"errors,attr"`
+	Suites   []diffJUnitSuite `xml:"testsuite"`
+}
+
+type diffJUnitSuite struct {
+	Name       string              `xml:"name,attr"`
+	Tests      int                 `xml:"tests,attr"`
+	Failures   int                 `xml:"failures,attr"`
+	Errors     int                 `xml:"errors,attr"`
+	Skipped    int                 `xml:"skipped,attr"`
+	Properties []diffJUnitProperty `xml:"properties>property"`
+	Cases      []diffJUnitCase     `xml:"testcase"`
+}
+
+type diffJUnitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type diffJUnitCase struct {
+	Name      string            `xml:"name,attr"`
+	Classname string            `xml:"classname,attr"`
+	Skipped   *diffJUnitMessage `xml:"skipped"`
+	Failure   *diffJUnitMessage `xml:"failure"`
+	SystemOut string            `xml:"system-out,omitempty"`
+}
+
+type diffJUnitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// changeText is one change in a line, e.g. "p50 1.20ms → 1.50ms (+25.0%),
+// …, p=0.001 slower".
+func changeText(c *analyze.Change) string {
+	if c.Status != analyze.StatusBoth {
+		return verdict(c)
+	}
+	b, a, d := c.Before, c.After, c.DeltaPct
+	return fmt.Sprintf("count %d → %d; p50 %s → %s (%s); p95 %s → %s (%s); p99 %s → %s (%s); mean %s → %s (%s); p=%s: %s",
+		b.Count, a.Count, fmtUs(b.P50Us), fmtUs(a.P50Us), signedPct(d.P50), fmtUs(b.P95Us), fmtUs(a.P95Us), signedPct(d.P95),
+		fmtUs(b.P99Us), fmtUs(a.P99Us), signedPct(d.P99), fmtUs(b.MeanUs), fmtUs(a.MeanUs), signedPct(d.Mean),
+		pValueText(c.PAdjusted), verdict(c))
+}
+
+func diffCase(name, class string, c *analyze.Change, s *diffJUnitSuite) {
+	jc := diffJUnitCase{Name: name, Classname: class, SystemOut: changeText(c) + "\n"}
+	for _, w := range c.Warnings {
+		jc.SystemOut += "warning: " + w + "\n"
+	}
+	switch {
+	case len(c.Regressions) > 0:
+		jc.Failure = &diffJUnitMessage{Message: "significant regression beyond " + strings.Join(c.Regressions, ", "),
+			Type: "regression", Text: changeText(c)}
+		s.Failures++
+	case c.Status != analyze.StatusBoth:
+		jc.Skipped = &diffJUnitMessage{Message: verdict(c)}
+		s.Skipped++
+	}
+	s.Tests++
+	s.Cases = append(s.Cases, jc)
+}
+
+func renderDiffJUnit(w io.Writer, dr *diffReport) error {
+	props := []diffJUnitProperty{{"base", strings.Join(dr.Base.Paths, " ")}, {"candidate", strings.Join(dr.Candidate.Paths, " ")},
+		{"alpha", strconv.FormatFloat(dr.Alpha, 'g', -1, 64)}, {"correction", dr.Correction}, {"failOn", strings.Join(dr.FailOn, ",")}}
+	eps := diffJUnitSuite{Name: "hopbudget diff: endpoints", Properties: props}
+	for i := range dr.Endpoints {
+		e := &dr.Endpoints[i]
+		diffCase(e.Service+" "+e.Operation, "hopbudget.diff.endpoint", &e.Change, &eps)
+	}
+	hops := diffJUnitSuite{Name: "hopbudget diff: hops", Properties: props}
+	for i := range dr.Hops {
+		h := &dr.Hops[i]
+		diffCase(h.From+" → "+h.To+" "+h.Operation, "hopbudget.diff.hop", &h.Change, &hops)
+	}
+	doc := diffJUnitSuites{Name: "hopbudget diff", Tests: eps.Tests + hops.Tests, Failures: eps.Failures + hops.Failures,
+		Suites: []diffJUnitSuite{eps, hops}}
+	io.WriteString(w, xml.Header)
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
