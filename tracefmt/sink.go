@@ -113,7 +113,8 @@ type Sink struct {
 	strs    map[string]string
 	attrs   map[Attrs]*Attrs
 	traceIx map[TraceID]int32
-	traceOf []int32 // per stored span, its trace index (first-appearance order)
+	traceOf [][]int32 // per chunk, per stored span, its trace index (first-appearance order)
+	grouped []Trace   // Traces' result, once computed
 	traces  []TraceID
 	counts  []int32
 
@@ -224,6 +225,7 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 	}
 	if k.n%chunkSpans == 0 {
 		k.chunks = append(k.chunks, make([]Span, 0, chunkSpans))
+		k.traceOf = append(k.traceOf, make([]int32, 0, chunkSpans))
 	}
 	c := &k.chunks[len(k.chunks)-1]
 	*c = append(*c, *s)
@@ -236,7 +238,8 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 		k.counts = append(k.counts, 0)
 	}
 	k.counts[ix]++
-	k.traceOf = append(k.traceOf, ix)
+	to := &k.traceOf[len(k.traceOf)-1]
+	*to = append(*to, ix)
 	if f := k.cur; f != nil {
 		if f.Spans == 0 || s.Start < f.start {
 			f.start = s.Start
@@ -310,21 +313,24 @@ func (k *Sink) Warnings() []Warning {
 
 // Traces groups the stored spans by trace ID, traces in order of first
 // appearance, spans in input order. It also warns about duplicate span IDs
-// within a trace (the spans are kept; analysis decides what to do).
+// within a trace (the spans are kept; analysis decides what to do). The
+// grouping state is released afterwards (it is a few bytes per span that
+// analysis would otherwise carry); later calls return the same result and
+// the sink takes no more spans.
 func (k *Sink) Traces() []Trace {
+	if k.grouped != nil {
+		return k.grouped
+	}
 	all := make([]*Span, k.n)
 	start := make([]int32, len(k.counts)+1)
 	for i, c := range k.counts {
 		start[i+1] = start[i] + c
 	}
 	next := append([]int32(nil), start[:len(k.counts)]...)
-	i := 0
-	for _, c := range k.chunks {
-		for j := range c {
-			t := k.traceOf[i]
+	for ci, c := range k.chunks {
+		for j, t := range k.traceOf[ci] {
 			all[next[t]] = &c[j]
 			next[t]++
-			i++
 		}
 	}
 	out := make([]Trace, len(k.traces))
@@ -332,6 +338,8 @@ func (k *Sink) Traces() []Trace {
 		out[t] = Trace{ID: id, Spans: all[start[t]:start[t+1]:start[t+1]]}
 	}
 	k.warnDuplicates(out)
+	k.traceOf, k.traceIx, k.lastFile, k.counts, k.traces = nil, nil, nil, nil, nil
+	k.grouped = out
 	return out
 }
 
