@@ -1,9 +1,764 @@
 package tracefmt
 
 import (
-	"errors"
+	"bytes"
+	"encoding/base64"
 	"io"
+	"strconv"
 )
 
-// TODO(stub): replaced by the real decoder.
-func decodeOTLPJSON(r io.Reader, file string, k *Sink) error { return errors.New("not implemented") }
+// decodeOTLPJSON reads OTLP/JSON TracesData / ExportTraceServiceRequest
+// documents, any number of them in a row (collector file exporter JSON
+// Lines), also wrapped as {"result": …} (Jaeger api_v3). It accepts what
+// OTLP/JSON writers produce and what Go's plain protojson produces: hex or
+// base64 IDs, enums as numbers or names, int64s as strings or numbers,
+// lowerCamelCase or snake_case field names, and the old
+// instrumentationLibrarySpans.
+func decodeOTLPJSON(r io.Reader, file string, k *Sink) error {
+	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}}
+	err := d.run()
+	k.Encoding |= d.enc
+	return err
+}
+
+type otlpJSONDecoder struct {
+	s   *jsonScanner
+	k   *Sink
+	in  jsonInterner
+	enc Encoding
+
+	// The current ResourceSpans. Its resource (and so the service) may come
+	// after its scopeSpans: spans read before it are kept in spans and added
+	// at its end; after it, each span is added at once.
+	service      string
+	haveResource bool
+	spans        []Span
+	meta         []otlpSpanMeta
+
+	attrs    attrSet
+	links    []Ref
+	refs     refArena
+	pending  scalar // a KeyValue's value seen before its key (copied)
+	resource bool   // reading resource attributes (only service.name matters)
+}
+
+// otlpSpanMeta locates a buffered span for warnings.
+type otlpSpanMeta struct {
+	off      int64
+	line     int
+	ssKey    string // "scopeSpans", "scope_spans", … as written
+	ss, span int
+}
+
+func (d *otlpJSONDecoder) run() error {
+	s := d.s
+	s.skipBOM()
+	for !s.atEOF() {
+		if s.peek() != '{' {
+			s.unexpected("'{' (an OTLP/JSON TracesData object)")
+			break
+		}
+		d.tracesData(true)
+		if s.err != nil {
+			break
+		}
+	}
+	return s.error()
+}
+
+// tracesData reads a TracesData / ExportTraceServiceRequest, or at the top
+// level also the api_v3 {"result": …} wrapper.
+func (d *otlpJSONDecoder) tracesData(top bool) {
+	s := d.s
+	if !s.beginObject() {
+		return
+	}
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "resourceSpans", "resource_spans":
+			if s.beginArray() {
+				for s.nextElem() {
+					d.resourceSpans()
+				}
+			}
+		case "result":
+			if top {
+				d.tracesData(false)
+			} else {
+				s.skipValue()
+			}
+		default:
+			s.skipValue()
+		}
+	}
+}
+
+func (d *otlpJSONDecoder) resourceSpans() {
+	s := d.s
+	if !s.beginObject() {
+		return
+	}
+	d.service, d.haveResource = "", false
+	d.spans = d.spans[:0]
+	d.meta = d.meta[:0]
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "resource":
+			d.resourceObj()
+			d.haveResource = true
+		case "scopeSpans":
+			d.scopeSpansList("scopeSpans")
+		case "scope_spans":
+			d.scopeSpansList("scope_spans")
+		case "instrumentationLibrarySpans":
+			d.scopeSpansList("instrumentationLibrarySpans")
+		case "instrumentation_library_spans":
+			d.scopeSpansList("instrumentation_library_spans")
+		default:
+			s.skipValue()
+		}
+	}
+	if s.err != nil {
+		return
+	}
+	for i := range d.spans {
+		d.spans[i].Service = d.service
+		d.k.Add(&d.spans[i], func() Pos { return d.spanPos(i) })
+	}
+}
+
+// spanPos locates buffered span i; the scanner is then just past the end of
+// its ResourceSpans.
+func (d *otlpJSONDecoder) spanPos(i int) Pos {
+	m := &d.meta[i]
+	p := d.s.path() + "." + m.ssKey + "[" + strconv.Itoa(m.ss) + "].spans[" + strconv.Itoa(m.span) + "]"
+	return d.s.posAt(m.off, m.line, p)
+}
+
+func (d *otlpJSONDecoder) resourceObj() {
+	s := d.s
+	if !s.beginObject() {
+		return
+	}
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			return
+		}
+		if string(key) == "attributes" {
+			d.resource = true
+			d.keyValues()
+			d.resource = false
+		} else {
+			s.skipValue()
+		}
+	}
+}
+
+func (d *otlpJSONDecoder) scopeSpansList(ssKey string) {
+	s := d.s
+	if !s.beginArray() {
+		return
+	}
+	for ss := 0; s.nextElem(); ss++ {
+		if !s.beginObject() {
+			continue
+		}
+		for {
+			key, ok := s.nextKey()
+			if !ok {
+				break
+			}
+			if string(key) != "spans" {
+				s.skipValue()
+				continue
+			}
+			if s.beginArray() {
+				for i := 0; s.nextElem(); i++ {
+					d.span(ssKey, ss, i)
+				}
+			}
+		}
+	}
+}
+
+// otlpProblem is the first reason to reject a span.
+type otlpProblem struct {
+	kind   WarningKind
+	field  string
+	detail string
+}
+
+func (p *otlpProblem) set(kind WarningKind, field, detail string) {
+	if p.kind == "" {
+		*p = otlpProblem{kind, field, detail}
+	}
+}
+
+func (d *otlpJSONDecoder) span(ssKey string, ss, idx int) {
+	s := d.s
+	s.peek()
+	off, line := s.offset(), s.line()
+	if !s.beginObject() {
+		return
+	}
+	d.spans = append(d.spans, Span{})
+	sp := &d.spans[len(d.spans)-1]
+	d.attrs = attrSet{}
+	d.links = d.links[:0]
+	var bad otlpProblem
+	var haveTrace, haveSpan, haveStart, haveEnd bool
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "traceId", "trace_id":
+			haveTrace = d.id(sp.TraceID[:], "traceId", WarnInvalidTraceID, &bad)
+		case "spanId", "span_id":
+			haveSpan = d.id(sp.SpanID[:], "spanId", WarnInvalidSpanID, &bad)
+		case "parentSpanId", "parent_span_id":
+			var p otlpProblem
+			if d.id(sp.Parent[:], "parentSpanId", WarnInvalidParentID, &p); p.kind != "" {
+				sp.Parent = SpanID{}
+				d.k.Warn(WarnInvalidParentID, s.posAt(off, line, s.path()), p.detail+"; treated as a root span")
+			}
+		case "name":
+			if b, ok := s.str(); ok {
+				sp.Operation = d.in.str(b)
+			} else if s.err == nil && s.got != "null" {
+				d.k.Warn(WarnInvalidValue, s.posAt(off, line, s.path()), "want a string, got "+s.got+" (ignored)")
+			}
+		case "kind":
+			sp.Kind = Kind(d.enum(off, line, kindNamesOTLP[:]))
+		case "startTimeUnixNano", "start_time_unix_nano":
+			haveStart = d.nanos(&sp.Start, "startTimeUnixNano", &bad)
+		case "endTimeUnixNano", "end_time_unix_nano":
+			haveEnd = d.nanos(&sp.End, "endTimeUnixNano", &bad)
+		case "attributes":
+			d.keyValues()
+		case "links":
+			if s.beginArray() {
+				for s.nextElem() {
+					d.link(off, line)
+				}
+			}
+		case "status":
+			sp.Status = d.status(off, line)
+		default:
+			s.skipValue()
+		}
+	}
+	if s.err != nil {
+		return
+	}
+	switch {
+	case !haveTrace:
+		bad.set(WarnInvalidTraceID, "traceId", "missing")
+	case !haveSpan:
+		bad.set(WarnInvalidSpanID, "spanId", "missing")
+	case !haveStart:
+		bad.set(WarnInvalidTime, "startTimeUnixNano", "missing")
+	case !haveEnd:
+		bad.set(WarnInvalidTime, "endTimeUnixNano", "missing")
+	}
+	if bad.kind != "" {
+		d.spans = d.spans[:len(d.spans)-1]
+		d.k.Reject(bad.kind, s.posAt(off, line, s.path()+"."+bad.field), bad.detail)
+		return
+	}
+	sp.Attrs = d.in.attrs(&d.attrs)
+	sp.Refs = d.refs.take(d.links)
+	if d.haveResource && len(d.spans) == 1 {
+		sp.Service = d.service
+		d.k.Add(sp, func() Pos { return s.posAt(off, line, s.path()) })
+		d.spans = d.spans[:0]
+		return
+	}
+	d.meta = append(d.meta, otlpSpanMeta{off: off, line: line, ssKey: ssKey, ss: ss, span: idx})
+}
+
+// id reads a trace or span ID into dst (hex or base64, by length). It
+// reports whether a valid ID was read; an invalid one is noted in bad, while
+// null or "" (protobuf JSON's "absent") is just not read.
+func (d *otlpJSONDecoder) id(dst []byte, field string, kind WarningKind, bad *otlpProblem) bool {
+	b, ok := d.s.str()
+	if !ok {
+		if d.s.err == nil && d.s.got != "null" {
+			bad.set(kind, field, idWant(len(dst))+", got "+d.s.got)
+		}
+		return false
+	}
+	if len(b) == 0 {
+		return false
+	}
+	enc, ok := parseID(dst, b)
+	if !ok {
+		bad.set(kind, field, idWant(len(dst))+", got "+jsonQuote(b))
+		return false
+	}
+	d.enc |= enc
+	return true
+}
+
+func idWant(n int) string {
+	return "want " + strconv.Itoa(2*n) + " hex digits or base64 of " + strconv.Itoa(n) + " bytes"
+}
+
+// parseID decodes an ID of len(dst) bytes written as 2·len(dst) hex digits
+// (either case) or as base64 (standard or URL alphabet, padded or not). The
+// lengths never overlap, so the length decides.
+func parseID(dst, b []byte) (Encoding, bool) {
+	if len(b) == 2*len(dst) {
+		for i := range dst {
+			hi, lo := hexVal[b[2*i]], hexVal[b[2*i+1]]
+			if hi|lo > 0xf {
+				return 0, false
+			}
+			dst[i] = hi<<4 | lo
+		}
+		return EncHexIDs, true
+	}
+	var tmp [18]byte
+	if len(b) > 24 {
+		return 0, false
+	}
+	url, raw := bytes.ContainsAny(b, "-_"), len(b)%4 != 0
+	enc := base64.StdEncoding
+	switch {
+	case url && raw:
+		enc = base64.RawURLEncoding
+	case url:
+		enc = base64.URLEncoding
+	case raw:
+		enc = base64.RawStdEncoding
+	}
+	n, err := enc.Decode(tmp[:], b)
+	if err != nil || n != len(dst) {
+		return 0, false
+	}
+	copy(dst, tmp[:n])
+	return EncBase64IDs, true
+}
+
+// nanos reads a time in Unix nanoseconds (fixed64: a string or a number).
+// Zero is protobuf's "unset", so it counts as missing.
+func (d *otlpJSONDecoder) nanos(dst *int64, field string, bad *otlpProblem) bool {
+	v, ok := d.s.int64()
+	switch {
+	case !ok:
+		if d.s.err == nil && d.s.got != "null" {
+			bad.set(WarnInvalidTime, field, "want Unix nanoseconds, got "+d.s.got)
+		}
+		return false
+	case v < 0:
+		bad.set(WarnInvalidTime, field, "want Unix nanoseconds, got "+strconv.FormatInt(v, 10))
+		return false
+	}
+	*dst = v
+	return v != 0
+}
+
+var kindNamesOTLP = [...]string{"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
+	"SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"}
+
+var statusNamesOTLP = [...]string{"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"}
+
+// enum reads an enum given by number or by name (index in names). Unknown
+// values are warned about and read as 0.
+func (d *otlpJSONDecoder) enum(off int64, line int, names []string) uint8 {
+	s := d.s
+	if s.peek() == '"' {
+		b, ok := s.str()
+		if !ok {
+			return 0
+		}
+		for i, n := range names {
+			if string(b) == n {
+				d.enc |= EncEnumNames
+				return uint8(i)
+			}
+		}
+		d.k.Warn(WarnInvalidValue, s.posAt(off, line, s.path()), "unknown value "+jsonQuote(b)+" (ignored)")
+		return 0
+	}
+	v, ok := s.int64()
+	if ok && v >= 0 && v < int64(len(names)) {
+		d.enc |= EncEnumNumbers
+		return uint8(v)
+	}
+	if s.err == nil && (ok || s.got != "null") {
+		got := s.got
+		if ok {
+			got = strconv.FormatInt(v, 10)
+		}
+		d.k.Warn(WarnInvalidValue, s.posAt(off, line, s.path()), "unknown value "+got+" (ignored)")
+	}
+	return 0
+}
+
+func (d *otlpJSONDecoder) status(off int64, line int) StatusCode {
+	s := d.s
+	var code StatusCode
+	if !s.beginObject() {
+		return code
+	}
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			return code
+		}
+		if string(key) == "code" {
+			code = StatusCode(d.enum(off, line, statusNamesOTLP[:]))
+		} else {
+			s.skipValue()
+		}
+	}
+}
+
+// link reads a span link as a FollowsFrom reference.
+func (d *otlpJSONDecoder) link(off int64, line int) {
+	s := d.s
+	if !s.beginObject() {
+		return
+	}
+	var r Ref
+	var bad otlpProblem
+	var haveTrace, haveSpan bool
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "traceId", "trace_id":
+			haveTrace = d.id(r.TraceID[:], "traceId", WarnInvalidRef, &bad)
+		case "spanId", "span_id":
+			haveSpan = d.id(r.SpanID[:], "spanId", WarnInvalidRef, &bad)
+		default:
+			s.skipValue()
+		}
+	}
+	if s.err != nil {
+		return
+	}
+	switch {
+	case !haveTrace:
+		bad.set(WarnInvalidRef, "traceId", "missing")
+	case !haveSpan:
+		bad.set(WarnInvalidRef, "spanId", "missing")
+	}
+	if bad.kind != "" {
+		d.k.Warn(WarnInvalidRef, s.posAt(off, line, s.path()+"."+bad.field), bad.detail+" (link dropped)")
+		return
+	}
+	r.Type = FollowsFrom
+	d.links = append(d.links, r)
+}
+
+// keyValues reads an attributes array into d.attrs, or for a resource the
+// service name into d.service.
+func (d *otlpJSONDecoder) keyValues() {
+	s := d.s
+	if !s.beginArray() {
+		return
+	}
+	for s.nextElem() {
+		if !s.beginObject() {
+			continue
+		}
+		f, cur := attrNone, false
+		haveKey := false
+		d.pending.kind = 0
+	fields:
+		for {
+			key, ok := s.nextKey()
+			if !ok {
+				break
+			}
+			switch string(key) {
+			case "key":
+				b, ok := s.str()
+				if !ok {
+					continue
+				}
+				haveKey = true
+				if d.resource {
+					if string(b) == "service.name" {
+						f = attrServiceName
+					}
+				} else {
+					f, cur = attrKey(b)
+				}
+				if f == attrNone {
+					s.skipRest() // an attribute of no interest: skip the rest at once
+					break fields
+				}
+				if d.pending.kind != 0 {
+					d.apply(f, cur, &d.pending)
+				}
+			case "value":
+				if haveKey {
+					d.anyValue(f, cur)
+				} else {
+					d.anyValue(attrPending, false)
+				}
+			default:
+				s.skipValue()
+			}
+		}
+	}
+}
+
+// anyValue reads an AnyValue, applying a string or integer to field f.
+// Other value types are skipped.
+func (d *otlpJSONDecoder) anyValue(f attrField, cur bool) {
+	s := d.s
+	if !s.beginObject() {
+		return
+	}
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "stringValue", "string_value":
+			if b, ok := s.str(); ok {
+				d.applyStr(f, cur, b)
+			}
+		case "intValue", "int_value", "doubleValue", "double_value":
+			if v, ok := s.int64(); ok {
+				d.applyInt(f, cur, v)
+			}
+		default:
+			s.skipValue()
+		}
+	}
+}
+
+func (d *otlpJSONDecoder) applyStr(f attrField, cur bool, b []byte) {
+	switch f {
+	case attrPending:
+		d.pending = scalar{kind: scalarString, str: append(d.pending.str[:0], b...)}
+	case attrServiceName:
+		d.service = d.in.str(b)
+	default:
+		d.attrs.setStr(&d.in, f, cur, b)
+	}
+}
+
+func (d *otlpJSONDecoder) applyInt(f attrField, cur bool, v int64) {
+	switch f {
+	case attrPending:
+		d.pending.kind, d.pending.n = scalarInt, v
+	case attrServiceName:
+	default:
+		d.attrs.setInt(f, cur, v)
+	}
+}
+
+func (d *otlpJSONDecoder) apply(f attrField, cur bool, v *scalar) {
+	if v.kind == scalarString {
+		d.applyStr(f, cur, v.str)
+	} else {
+		d.applyInt(f, cur, v.n)
+	}
+}
+
+// attrField names an Attrs field (or a pseudo-field while reading).
+type attrField uint8
+
+const (
+	attrNone attrField = iota
+	attrPeerService
+	attrServerAddress
+	attrDBSystem
+	attrHTTPMethod
+	attrHTTPRoute
+	attrHTTPStatus
+	attrRPCSystem
+	attrRPCService
+	attrRPCMethod
+	attrMessaging
+	attrPending     // value read before its key
+	attrServiceName // resource service.name
+)
+
+// attrKey maps an attribute key to its Attrs field; cur reports the current
+// semantic-convention name, which wins over the deprecated one.
+func attrKey(key []byte) (f attrField, cur bool) {
+	switch string(key) {
+	case "service.peer.name":
+		return attrPeerService, true
+	case "peer.service":
+		return attrPeerService, false
+	case "server.address":
+		return attrServerAddress, true
+	case "net.peer.name":
+		return attrServerAddress, false
+	case "db.system.name":
+		return attrDBSystem, true
+	case "db.system":
+		return attrDBSystem, false
+	case "http.request.method":
+		return attrHTTPMethod, true
+	case "http.method":
+		return attrHTTPMethod, false
+	case "http.route":
+		return attrHTTPRoute, true
+	case "http.response.status_code":
+		return attrHTTPStatus, true
+	case "http.status_code":
+		return attrHTTPStatus, false
+	case "rpc.system.name":
+		return attrRPCSystem, true
+	case "rpc.system":
+		return attrRPCSystem, false
+	case "rpc.service":
+		return attrRPCService, true
+	case "rpc.method":
+		return attrRPCMethod, true
+	case "messaging.system":
+		return attrMessaging, true
+	}
+	return attrNone, false
+}
+
+// attrSet collects a span's Attrs while reading.
+type attrSet struct {
+	a   Attrs
+	any bool
+	cur uint16 // bit f: field f was set by its current name
+}
+
+// settable reports whether field f may be set from a name that is current
+// or not: a deprecated name never overrides the current one.
+func (as *attrSet) settable(f attrField, cur bool) bool {
+	if cur {
+		as.cur |= 1 << f
+		return true
+	}
+	return as.cur&(1<<f) == 0
+}
+
+func (as *attrSet) setStr(in *jsonInterner, f attrField, cur bool, b []byte) {
+	if f == attrHTTPStatus {
+		if !jsonValidNumber(b) {
+			return
+		}
+		if v, ok := jsonParseInt(b); ok {
+			as.setInt(f, cur, v)
+		}
+		return
+	}
+	if !as.settable(f, cur) {
+		return
+	}
+	v := in.str(b)
+	switch f {
+	case attrPeerService:
+		as.a.PeerService = v
+	case attrServerAddress:
+		as.a.ServerAddress = v
+	case attrDBSystem:
+		as.a.DBSystem = v
+	case attrHTTPMethod:
+		as.a.HTTPMethod = v
+	case attrHTTPRoute:
+		as.a.HTTPRoute = v
+	case attrRPCSystem:
+		as.a.RPCSystem = v
+	case attrRPCService:
+		as.a.RPCService = v
+	case attrRPCMethod:
+		as.a.RPCMethod = v
+	case attrMessaging:
+		as.a.Messaging = v
+	}
+	as.any = true
+}
+
+// setInt sets the one integer field, the HTTP status code.
+func (as *attrSet) setInt(f attrField, cur bool, v int64) {
+	if f != attrHTTPStatus || v < 0 || v > 999 || !as.settable(f, cur) {
+		return
+	}
+	as.a.HTTPStatus = int32(v)
+	as.any = true
+}
+
+// jsonInterner puts small direct-mapped caches in front of Sink.Intern and
+// Sink.InternAttrs: most values repeat, and a hit costs a compare instead of
+// hashing the whole value.
+type jsonInterner struct {
+	k    *Sink
+	strs [256]string
+	sets [256]*Attrs
+}
+
+func (in *jsonInterner) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := (uint(len(b))*31 + uint(b[0])*7 + uint(b[len(b)/2])*3 + uint(b[len(b)-1])) & 255
+	if s := in.strs[h]; s == string(b) {
+		return s
+	}
+	s := in.k.Intern(b)
+	in.strs[h] = s
+	return s
+}
+
+// attrs returns the shared Attrs of as, or nil (Add's empty set) when none
+// were found. The cache slot is picked by field lengths and a few bytes.
+func (in *jsonInterner) attrs(as *attrSet) *Attrs {
+	if !as.any {
+		return nil
+	}
+	a := &as.a
+	h := len(a.PeerService) + 3*len(a.ServerAddress) + 5*len(a.DBSystem) + 7*len(a.HTTPMethod) +
+		11*len(a.HTTPRoute) + 13*int(a.HTTPStatus) + 17*len(a.RPCSystem) + 19*len(a.RPCService) +
+		23*len(a.RPCMethod) + 29*len(a.Messaging) + 31*int(lastByte(a.HTTPRoute)) +
+		37*int(lastByte(a.RPCMethod)) + 41*int(lastByte(a.PeerService)) + 43*int(lastByte(a.ServerAddress))
+	h &= len(in.sets) - 1
+	if p := in.sets[h]; p != nil && *p == *a {
+		return p
+	}
+	p := in.k.InternAttrs(a)
+	in.sets[h] = p
+	return p
+}
+
+func lastByte(s string) byte {
+	if s == "" {
+		return 0
+	}
+	return s[len(s)-1]
+}
+
+// refArena hands out Ref slices carved from large blocks: Sink.Add keeps
+// the Refs slice header, so each span needs its own backing array, and one
+// allocation per block is cheaper than one per span.
+type refArena struct{ free []Ref }
+
+func (a *refArena) take(refs []Ref) []Ref {
+	if len(refs) == 0 {
+		return nil
+	}
+	if cap(a.free)-len(a.free) < len(refs) {
+		a.free = make([]Ref, 0, max(1024, len(refs)))
+	}
+	n := len(a.free)
+	a.free = append(a.free, refs...)
+	return a.free[n:len(a.free):len(a.free)]
+}
