@@ -491,11 +491,11 @@ func (d *jaegerProtoDecoder) tag(m pbMsg, s *Span, at *jaegerSpanAt, i int, erro
 		}
 		return nil
 	}
-	fld, current, ok := pbAttrKey(key)
-	if !ok {
+	fld, current := attrKey(key)
+	if fld == attrNone {
 		return nil
 	}
-	if fld != pbHTTPStatus {
+	if fld != attrHTTPStatus {
 		if vtype == 0 {
 			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
 		}

@@ -575,64 +575,11 @@ func (d *otlpJSONDecoder) apply(f attrField, cur bool, v *scalar) {
 	}
 }
 
-// attrField names an Attrs field (or a pseudo-field while reading).
-type attrField uint8
-
+// Pseudo-fields of the JSON decoder, after the real ones of attrKey.
 const (
-	attrNone attrField = iota
-	attrPeerService
-	attrServerAddress
-	attrDBSystem
-	attrHTTPMethod
-	attrHTTPRoute
-	attrHTTPStatus
-	attrRPCSystem
-	attrRPCService
-	attrRPCMethod
-	attrMessaging
-	attrPending     // value read before its key
-	attrServiceName // resource service.name
+	attrPending     attrField = attrMessaging + 1 + iota // value read before its key
+	attrServiceName                                      // resource service.name
 )
-
-// attrKey maps an attribute key to its Attrs field; cur reports the current
-// semantic-convention name, which wins over the deprecated one.
-func attrKey(key []byte) (f attrField, cur bool) {
-	switch string(key) {
-	case "service.peer.name":
-		return attrPeerService, true
-	case "peer.service":
-		return attrPeerService, false
-	case "server.address":
-		return attrServerAddress, true
-	case "net.peer.name":
-		return attrServerAddress, false
-	case "db.system.name":
-		return attrDBSystem, true
-	case "db.system":
-		return attrDBSystem, false
-	case "http.request.method":
-		return attrHTTPMethod, true
-	case "http.method":
-		return attrHTTPMethod, false
-	case "http.route":
-		return attrHTTPRoute, true
-	case "http.response.status_code":
-		return attrHTTPStatus, true
-	case "http.status_code":
-		return attrHTTPStatus, false
-	case "rpc.system.name":
-		return attrRPCSystem, true
-	case "rpc.system":
-		return attrRPCSystem, false
-	case "rpc.service":
-		return attrRPCService, true
-	case "rpc.method":
-		return attrRPCMethod, true
-	case "messaging.system":
-		return attrMessaging, true
-	}
-	return attrNone, false
-}
 
 // attrSet collects a span's Attrs while reading.
 type attrSet struct {

@@ -319,15 +319,15 @@ func (d *otlpProtoDecoder) attribute(m pbMsg, at *otlpSpanAt, i int) *pbError {
 	if e != nil {
 		return e
 	}
-	fld, current, ok := pbAttrKey(key)
-	if !ok {
+	fld, current := attrKey(key)
+	if fld == attrNone {
 		return nil
 	}
 	str, isStr, n, isInt, e := otlpAnyValue(val)
 	if e != nil {
 		return e.in("value")
 	}
-	if fld != pbHTTPStatus {
+	if fld != attrHTTPStatus {
 		if isStr {
 			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
 		}

@@ -97,7 +97,7 @@ func pbtTIDb(n byte) []byte { id := pbtTID(n); return id[:] }
 func pbtSIDb(n byte) []byte { id := pbtSID(n); return id[:] }
 
 // pbtAttrNames lists attribute keys as (old, current) per Attrs field; the
-// reference decoders below use it independently of pbAttrKey.
+// reference decoders below use it independently of attrKey.
 var pbtAttrNames = []struct {
 	old, cur string
 	str      func(*Attrs) *string

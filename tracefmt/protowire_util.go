@@ -406,63 +406,6 @@ func (f *pbField) wrongType(t protowire.Type, name string) *pbError {
 // pbTypeNames names the wire types, by number.
 var pbTypeNames = [...]string{"varint", "fixed64", "bytes", "start-group", "end-group", "fixed32", "reserved", "reserved"}
 
-// pbAttrField names an Attrs field filled from an attribute key.
-type pbAttrField uint8
-
-const (
-	pbPeerService pbAttrField = iota
-	pbServerAddress
-	pbDBSystem
-	pbHTTPMethod
-	pbHTTPRoute
-	pbHTTPStatus
-	pbRPCSystem
-	pbRPCService
-	pbRPCMethod
-	pbMessaging
-)
-
-// pbAttrKey maps an attribute key to the Attrs field it fills. current
-// reports a current semantic-convention name, which wins over the old one
-// whatever their order. The switch on string(key) does not allocate.
-func pbAttrKey(key []byte) (f pbAttrField, current, ok bool) {
-	switch string(key) {
-	case "service.peer.name":
-		return pbPeerService, true, true
-	case "peer.service":
-		return pbPeerService, false, true
-	case "server.address":
-		return pbServerAddress, true, true
-	case "net.peer.name":
-		return pbServerAddress, false, true
-	case "db.system.name":
-		return pbDBSystem, true, true
-	case "db.system":
-		return pbDBSystem, false, true
-	case "http.request.method":
-		return pbHTTPMethod, true, true
-	case "http.method":
-		return pbHTTPMethod, false, true
-	case "http.route":
-		return pbHTTPRoute, true, true
-	case "http.response.status_code":
-		return pbHTTPStatus, true, true
-	case "http.status_code":
-		return pbHTTPStatus, false, true
-	case "rpc.system.name":
-		return pbRPCSystem, true, true
-	case "rpc.system":
-		return pbRPCSystem, false, true
-	case "rpc.service":
-		return pbRPCService, true, true
-	case "rpc.method":
-		return pbRPCMethod, true, true
-	case "messaging.system":
-		return pbMessaging, true, true
-	}
-	return 0, false, false
-}
-
 // pbAttrs collects one span's Attrs; cur has a bit per field set from a
 // current name.
 type pbAttrs struct {
@@ -472,7 +415,7 @@ type pbAttrs struct {
 
 // take reports whether a value for f from a key of the given generation
 // should be stored, and records a current one.
-func (p *pbAttrs) take(f pbAttrField, current bool) bool {
+func (p *pbAttrs) take(f attrField, current bool) bool {
 	bit := uint16(1) << f
 	if current {
 		p.cur |= bit
@@ -482,28 +425,28 @@ func (p *pbAttrs) take(f pbAttrField, current bool) bool {
 }
 
 // setString stores an (interned) string value.
-func (p *pbAttrs) setString(f pbAttrField, current bool, v string) {
+func (p *pbAttrs) setString(f attrField, current bool, v string) {
 	if !p.take(f, current) {
 		return
 	}
 	switch f {
-	case pbPeerService:
+	case attrPeerService:
 		p.a.PeerService = v
-	case pbServerAddress:
+	case attrServerAddress:
 		p.a.ServerAddress = v
-	case pbDBSystem:
+	case attrDBSystem:
 		p.a.DBSystem = v
-	case pbHTTPMethod:
+	case attrHTTPMethod:
 		p.a.HTTPMethod = v
-	case pbHTTPRoute:
+	case attrHTTPRoute:
 		p.a.HTTPRoute = v
-	case pbRPCSystem:
+	case attrRPCSystem:
 		p.a.RPCSystem = v
-	case pbRPCService:
+	case attrRPCService:
 		p.a.RPCService = v
-	case pbRPCMethod:
+	case attrRPCMethod:
 		p.a.RPCMethod = v
-	case pbMessaging:
+	case attrMessaging:
 		p.a.Messaging = v
 	}
 }
@@ -514,7 +457,7 @@ func (p *pbAttrs) setStatus(current bool, v int64) bool {
 	if v < 0 || v > 999 {
 		return false
 	}
-	if p.take(pbHTTPStatus, current) {
+	if p.take(attrHTTPStatus, current) {
 		p.a.HTTPStatus = int32(v)
 	}
 	return true

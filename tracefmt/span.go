@@ -105,13 +105,14 @@ type Ref struct {
 	Type    RefType
 }
 
-// Attrs holds the few attributes analysis needs. Values are interned and the
+// Attrs holds the few attributes analysis needs (keys in semconv.go, the new
+// name first below). Values are interned and the
 // whole set is interned too, so spans with the same attributes share one
 // *Attrs: memory is per distinct combination, not per span. Both the old and
 // new OpenTelemetry semantic-convention names fill the same field (the new
 // name wins when both are present).
 type Attrs struct {
-	PeerService   string // peer.service, service.peer.name
+	PeerService   string // service.peer.name, peer.service
 	ServerAddress string // server.address, net.peer.name
 	DBSystem      string // db.system.name, db.system
 	HTTPMethod    string // http.request.method, http.method
