@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
@@ -63,13 +64,19 @@ extension: .xml junit, .md markdown, .json json, .txt table.`,
 	opts.Input.addFlags(f)
 	opts.analysisFlags.addFlags(f)
 	f.StringVar(&opts.Budget, "budget", "", "the budget file (YAML; required)")
-	f.StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
-	f.StringVar(&opts.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
-	f.StringVar(&opts.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
-	f.IntVar(&opts.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
-	f.BoolVar(&opts.FailOnNoData, "fail-on-no-data", false, "lines without enough data fail the check")
-	f.BoolVar(&opts.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
+	opts.addGateFlags(f)
 	return c
+}
+
+// addGateFlags binds the flags of the verdict and its output, shared with
+// `record --budget`, which runs the same check.
+func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
+	f.StringVar(&o.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
+	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
+	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
+	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "lines without enough data fail the check")
+	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
 }
 
 // validate checks the flags and returns the --output-file format.
@@ -118,13 +125,9 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 		return inputError(err)
 	}
 	// The budget first: a broken file fails fast, before a long read.
-	b, err := budget.Load(opts.Budget)
+	b, err := loadBudget(opts.Budget)
 	if err != nil {
-		var ve *budget.ValidationError
-		if errors.As(err, &ve) {
-			return inputError(fmt.Errorf("invalid budget file:\n%v", ve))
-		}
-		return inputError(fmt.Errorf("budget file: %v", err))
+		return err
 	}
 	res, err := readInputs(s, opts.Paths, opts.Input)
 	if err != nil {
@@ -159,6 +162,19 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}
 	}
 	return nil
+}
+
+// loadBudget loads and validates a budget file; errors are input errors.
+func loadBudget(path string) (*budget.Budget, error) {
+	b, err := budget.Load(path)
+	if err != nil {
+		var ve *budget.ValidationError
+		if errors.As(err, &ve) {
+			return nil, inputError(fmt.Errorf("invalid budget file:\n%v", ve))
+		}
+		return nil, inputError(fmt.Errorf("budget file: %v", err))
+	}
+	return b, nil
 }
 
 // checkReport is what the renderers of check show.

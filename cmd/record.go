@@ -1,0 +1,398 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"hopbudget/tracefmt/otlpreceiver"
+)
+
+// RecordOptions are the flags of `hopbudget record`.
+type RecordOptions struct {
+	GRPC     string
+	HTTP     string
+	Out      string
+	MaxBody  string
+	Settle   time.Duration
+	Duration time.Duration
+	// Check is the evaluation run on the recording when Check.Budget is set.
+	Check   CheckOptions
+	Command []string
+
+	// StopGrace is how long a command asked to stop (by --duration or an
+	// interruption) has before it is killed.
+	StopGrace time.Duration
+}
+
+func newRecordCmd(s *Streams) *cobra.Command {
+	opts := &RecordOptions{StopGrace: 10 * time.Second}
+	c := &cobra.Command{
+		Use:   "record [flags] [--] [COMMAND [ARGS...]]",
+		Short: "Receive OTLP traces from a run, write them to a file, optionally check a budget",
+		Long: `record is an OTLP trace receiver for the length of a run: OTLP/HTTP (POST /v1/traces,
+protobuf or JSON, gzip or zstd) and OTLP/gRPC (TraceService/Export), on loopback by default.
+Everything received is written, losslessly, to --out as OTLP JSON Lines (one export request
+per line, hex IDs; zstd when the name ends in .zst), streamed as it arrives; every command
+reads the file back.
+
+With a COMMAND, record runs it with OTEL_TRACES_EXPORTER=otlp, OTEL_EXPORTER_OTLP_ENDPOINT
+and OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (and the traces-only variants) pointing at the
+receiver, passes SIGINT, SIGTERM and SIGHUP on to it, waits for it to exit, waits --settle for
+late exports and stops. Without one, it records until interrupted or for --duration. With a
+COMMAND, --duration stops it (SIGTERM, SIGKILL 10s later); its exit status is then not a
+failure.
+
+With --budget, the recording is checked as 'hopbudget check' would check the file, with the
+same flags, output and exit codes (without --out, a temporary file is checked and removed).
+A command's own non-zero exit status wins: record reports it and exits with it, whatever
+the budget says.
+
+A summary goes to stderr: requests, spans received, spans rejected and why, requests
+refused and why, bytes, services.
+
+Exit codes: the command's if it failed; else 0 ok, 1 budget exceeded, 2 bad usage, a busy
+port, or an unwritable --out.`,
+		Example: `  hopbudget record --out run.otlp.jsonl.zst -- go test ./e2e/...
+  hopbudget record --budget budget.yaml -o github -- ./loadtest --rps 50
+  hopbudget record --http :0 --grpc none --duration 30s --out capture.otlp.jsonl`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Command = args
+			if err := opts.gateFlagsNeedBudget(c.Flags()); err != nil {
+				return err
+			}
+			return recordRun(c.Context(), s, opts)
+		},
+	}
+	f := c.Flags()
+	// COMMAND's own flags are its own: `record go test -v` runs `go test -v`.
+	f.SetInterspersed(false)
+	f.StringVar(&opts.GRPC, "grpc", "127.0.0.1:4317", "OTLP/gRPC listen address (no host: loopback; :0 a free port; none: off)")
+	f.StringVar(&opts.HTTP, "http", "127.0.0.1:4318", "OTLP/HTTP listen address (no host: loopback; :0 a free port; none: off)")
+	f.StringVar(&opts.Out, "out", "", "write the recording to FILE (OTLP JSON Lines; .zst compresses)")
+	f.StringVar(&opts.MaxBody, "max-body", "16MiB", "largest request accepted, compressed or not (413 / RESOURCE_EXHAUSTED beyond)")
+	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "after COMMAND exits, keep receiving this long for late exports")
+	f.DurationVar(&opts.Duration, "duration", 0, "stop recording after this long (0: when COMMAND exits, or on SIGINT/SIGTERM)")
+	f.StringVar(&opts.Check.Budget, "budget", "", "check the recording against this budget file, as check does")
+	f.BoolVar(&opts.Check.Input.Strict, "strict", false, "with --budget: warnings (rejected spans, unmatched budget lines) exit 2")
+	opts.Check.analysisFlags.addFlags(f)
+	opts.Check.addGateFlags(f)
+	return c
+}
+
+// gateFlagsNeedBudget refuses check's flags without --budget: they would
+// silently do nothing.
+func (o *RecordOptions) gateFlagsNeedBudget(f *pflag.FlagSet) error {
+	if o.Check.Budget != "" {
+		return nil
+	}
+	gate := pflag.NewFlagSet("", pflag.ContinueOnError)
+	var co CheckOptions
+	co.addGateFlags(gate)
+	co.analysisFlags.addFlags(gate)
+	gate.Bool("strict", false, "")
+	var set []string
+	gate.VisitAll(func(fl *pflag.Flag) {
+		if f.Changed(fl.Name) {
+			set = append(set, "--"+fl.Name)
+		}
+	})
+	if len(set) > 0 {
+		return inputError(fmt.Errorf("%s: only with --budget", strings.Join(set, ", ")))
+	}
+	return nil
+}
+
+// recording is what a record run did, for the summary.
+type recording struct {
+	Stats    otlpreceiver.Stats
+	HTTPAddr string // "" when off
+	GRPCAddr string
+	Out      string // "" when not kept
+	Elapsed  time.Duration
+	Command  *commandResult // nil without a COMMAND
+}
+
+// commandResult is how the recorded command ended.
+type commandResult struct {
+	Name string
+	Code int
+	// StoppedBy says why record stopped it: "" (it exited by itself),
+	// "--duration", or the signal record received and passed on.
+	StoppedBy string
+}
+
+func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
+	maxBody, err := parseSize(opts.MaxBody)
+	if err != nil {
+		return inputError(fmt.Errorf("--max-body: %v", err))
+	}
+	if opts.Settle < 0 || opts.Duration < 0 {
+		return inputError(errors.New("--settle and --duration cannot be negative"))
+	}
+	if opts.Out == "-" {
+		// The check reads the file back, and "-" would be read as stdin.
+		return inputError(errors.New("--out -: record writes to a file, not to standard output"))
+	}
+	httpAddr, grpcAddr := listenAddr(opts.HTTP), listenAddr(opts.GRPC)
+	if httpAddr == "" && grpcAddr == "" {
+		return inputError(errors.New("--http none and --grpc none: nothing to receive on"))
+	}
+	// Every check flag and the budget first: a mistake fails now, not
+	// after a long run.
+	if opts.Check.Budget != "" {
+		if _, err := opts.Check.validate(); err != nil {
+			return inputError(err)
+		}
+		if _, err := opts.Check.analysisFlags.options(); err != nil {
+			return inputError(err)
+		}
+		if _, err := loadBudget(opts.Check.Budget); err != nil {
+			return err
+		}
+	}
+
+	// Without --out the recording still goes to a file: the check reads
+	// it back like any other input, so both paths are one.
+	out := opts.Out
+	if out == "" {
+		f, err := os.CreateTemp("", "hopbudget-record-*.otlp.jsonl")
+		if err != nil {
+			return inputError(err)
+		}
+		out = f.Name()
+		f.Close()
+		defer os.Remove(out)
+	}
+	w, err := otlpreceiver.Create(out)
+	if err != nil {
+		return inputError(err)
+	}
+	r := otlpreceiver.New(w, otlpreceiver.Config{MaxBody: maxBody})
+	// While recording, the live heap is only the requests in flight, and
+	// the collector runs for every few MB that decoding allocates: a higher
+	// GOGC costs a few MB and saves a quarter of the receiver's CPU. The
+	// analysis after holds every span, so stop gives it the setting back.
+	gogc := debug.SetGCPercent(400)
+	if gogc < 0 || gogc > 400 {
+		debug.SetGCPercent(gogc) // the user's GOGC=off or higher stands
+	}
+	rec := &recording{Out: opts.Out}
+	stop := func() error {
+		defer debug.SetGCPercent(gogc)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		r.Shutdown(sctx) // past the timeout, requests are cut off: nothing to add
+		if err := w.Close(); err != nil {
+			return inputError(fmt.Errorf("writing %s: %v", out, err))
+		}
+		return nil
+	}
+	if httpAddr != "" {
+		a, err := r.ListenHTTP(httpAddr)
+		if err != nil {
+			stop()
+			return inputError(fmt.Errorf("--http: %v", err))
+		}
+		rec.HTTPAddr = a.String()
+	}
+	if grpcAddr != "" {
+		a, err := r.ListenGRPC(grpcAddr)
+		if err != nil {
+			stop()
+			return inputError(fmt.Errorf("--grpc: %v", err))
+		}
+		rec.GRPCAddr = a.String()
+	}
+	writeRecordStart(s.Err, rec, out)
+
+	start := time.Now()
+	if len(opts.Command) > 0 {
+		rec.Command, err = runCommand(ctx, s, opts, exporterEnv(rec))
+		if err != nil {
+			stop()
+			return inputError(err)
+		}
+		writeCommandEnd(s.Err, rec.Command, time.Since(start))
+		time.Sleep(opts.Settle)
+	} else {
+		var timeout <-chan time.Time
+		if opts.Duration > 0 {
+			t := time.NewTimer(opts.Duration)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-timeout:
+		}
+	}
+	err = stop()
+	rec.Elapsed = time.Since(start)
+	rec.Stats = r.Stats()
+	writeRecordSummary(s.Err, rec)
+	if err != nil {
+		return err
+	}
+
+	var checkErr error
+	if opts.Check.Budget != "" {
+		opts.Check.Paths = []string{out}
+		checkErr = checkRun(s, &opts.Check)
+	}
+	if c := rec.Command; c != nil && c.Code != 0 && c.StoppedBy != "--duration" {
+		return &exitError{code: c.Code, err: fmt.Errorf("%s exited with status %d", c.Name, c.Code)}
+	}
+	return checkErr
+}
+
+// listenAddr is the address to listen on: "" for none; without a host,
+// loopback, so that a receiver is never exposed by accident.
+func listenAddr(a string) string {
+	if a == "none" || a == "" {
+		return ""
+	}
+	if strings.HasPrefix(a, ":") {
+		return "127.0.0.1" + a
+	}
+	return a
+}
+
+// exporterEnv points an OpenTelemetry SDK at the receiver: HTTP/protobuf
+// when HTTP is on (every SDK speaks it), else gRPC. The traces-only
+// variables are set too, as they override the general ones a user's
+// environment may hold.
+func exporterEnv(rec *recording) []string {
+	addr, proto, traces := rec.HTTPAddr, "http/protobuf", "/v1/traces"
+	if addr == "" {
+		addr, proto, traces = rec.GRPCAddr, "grpc", ""
+	}
+	endpoint := "http://" + dialable(addr)
+	return []string{
+		"OTEL_TRACES_EXPORTER=otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint,
+		"OTEL_EXPORTER_OTLP_PROTOCOL=" + proto,
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + endpoint + traces,
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=" + proto,
+	}
+}
+
+// dialable turns a listening address into one to connect to: a wildcard
+// host becomes loopback.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// runCommand runs the command to completion and says how it ended; the
+// error is for a command that could not start.
+func runCommand(ctx context.Context, s *Streams, opts *RecordOptions, env []string) (*commandResult, error) {
+	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.In, s.Out, s.Err
+	// A command that leaves a child holding its output open must not hang
+	// record once it has itself exited.
+	cmd.WaitDelay = time.Second
+	ownProcessGroup(cmd)
+
+	// Registered before the start, so no signal meant for the command is
+	// missed; main's own handler (which cancels ctx) sees them too.
+	sigc := make(chan os.Signal, 4)
+	signal.Notify(sigc, forwardedSignals...)
+	defer signal.Stop(sigc)
+
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	res := &commandResult{Name: opts.Command[0]}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var timeout, kill <-chan time.Time
+	if opts.Duration > 0 {
+		t := time.NewTimer(opts.Duration)
+		defer t.Stop()
+		timeout = t.C
+	}
+	askToStop := func(sig os.Signal, why string) {
+		signalGroup(cmd.Process, sig)
+		if res.StoppedBy == "" {
+			res.StoppedBy = why
+			kill = time.After(opts.StopGrace)
+		}
+	}
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case <-done:
+			res.Code = exitStatus(cmd.ProcessState)
+			return res, nil
+		case sig := <-sigc:
+			askToStop(sig, sig.String())
+		case <-ctxDone:
+			// Cancelled by main's signal handler, the signal itself is
+			// forwarded above; otherwise (an embedding program) terminate.
+			ctxDone = nil
+			if res.StoppedBy == "" {
+				select {
+				case sig := <-sigc:
+					askToStop(sig, sig.String())
+				case <-time.After(100 * time.Millisecond):
+					askToStop(terminate, "cancelled")
+				}
+			}
+		case <-timeout:
+			askToStop(terminate, "--duration")
+		case <-kill:
+			killGroup(cmd.Process)
+			kill = nil
+		}
+	}
+}
+
+// parseSize reads a byte size: a number with an optional unit, B, KiB,
+// MiB, GiB (or KB, MB, GB, k, M, G, taken as the binary units).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size such as 16MiB, 512KiB or 1048576", s)
+	}
+	var shift uint
+	switch strings.ToLower(strings.TrimSpace(t[i:])) {
+	case "", "b":
+	case "k", "kb", "kib":
+		shift = 10
+	case "m", "mb", "mib":
+		shift = 20
+	case "g", "gb", "gib":
+		shift = 30
+	default:
+		return 0, fmt.Errorf("%q: unknown unit %q (want B, KiB, MiB or GiB)", s, t[i:])
+	}
+	if n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q: too large", s)
+	}
+	return n << shift, nil
+}
