@@ -242,6 +242,14 @@ func (w *profWorker) add(stack int32, t int, v int64) {
 // aggregates the traces band keeps into stacks. Traces are analysed in
 // parallel; the result does not depend on the number of workers.
 func BuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
+	return BuildProfiles(traces, opts, []Band{band})[0]
+}
+
+// BuildProfiles is BuildProfile for several bands at once: the traces are
+// analysed once and each band keeps its own requests, so a heatmap of call
+// paths × percentile bands costs one pass, not one per band. Profile k is
+// exactly BuildProfile(traces, opts, bands[k]).
+func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profile {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
@@ -268,9 +276,7 @@ func BuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
 		ws[wi] = w
 	}
 	if nw <= 1 {
-		if nw == 1 {
-			work(0)
-		}
+		work(0)
 	} else {
 		var wg sync.WaitGroup
 		for wi := range nw {
@@ -278,13 +284,18 @@ func BuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
 		}
 		wg.Wait()
 	}
-	p := &Profile{Band: band}
+	var counts Counts
 	for _, w := range ws {
-		p.Counts.add(&w.counts)
+		counts.add(&w.counts)
 	}
-	keep := selectBand(p, outs, band)
-	p.fill(outs, ws, keep)
-	return p
+	ps := make([]*Profile, len(bands))
+	for k, band := range bands {
+		p := &Profile{Band: band, Counts: counts}
+		keep := selectBand(p, outs, band)
+		p.fill(outs, ws, keep)
+		ps[k] = p
+	}
+	return ps
 }
 
 // profile analyses trace ti into out: the per-trace part of BuildProfile.

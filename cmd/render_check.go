@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
@@ -344,54 +343,6 @@ func mdText(s string) string {
 
 // ---- JUnit XML ----
 
-// The JUnit XML that CI systems read (Jenkins, GitLab, Azure, the GitHub
-// test-report actions): testsuites > testsuite > testcase, a failure or
-// skipped element per test case. Only attributes of the common schema.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemErr  *junitText      `xml:"system-err"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Skipped   *junitMessage `xml:"skipped"`
-	Failure   *junitMessage `xml:"failure"`
-	SystemOut *junitText    `xml:"system-out"`
-}
-
-// Texts are CDATA, so that their lines stay lines for whoever reads the
-// report raw.
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",cdata"`
-}
-
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
 func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 	r := cr.Result
 	s := junitSuite{Name: "hopbudget", Tests: len(r.Lines), Properties: []junitProperty{
@@ -429,15 +380,7 @@ func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 			s.SystemErr.Text += fmt.Sprintf("warning: %s:%d: %s\n", r.File, wa.Line, wa.Message)
 		}
 	}
-	doc := junitSuites{Name: "hopbudget", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
-	io.WriteString(w, xml.Header)
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnit(w, junitSuites{Name: "hopbudget", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}})
 }
 
 // ---- GitHub Actions annotations ----

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
@@ -273,47 +272,6 @@ func (dr *diffReport) changes() []*analyze.Change {
 
 // ---- JUnit XML ----
 
-// One test case per endpoint and hop: failed when it is a regression by a
-// --fail-on rule, skipped when it exists on one side only. The detail of
-// each change goes to system-out.
-type diffJUnitSuites struct {
-	XMLName  xml.Name         `xml:"testsuites"`
-	Name     string           `xml:"name,attr"`
-	Tests    int              `xml:"tests,attr"`
-	Failures int              `xml:"failures,attr"`
-	Errors   int              `xml:"errors,attr"`
-	Suites   []diffJUnitSuite `xml:"testsuite"`
-}
-
-type diffJUnitSuite struct {
-	Name       string              `xml:"name,attr"`
-	Tests      int                 `xml:"tests,attr"`
-	Failures   int                 `xml:"failures,attr"`
-	Errors     int                 `xml:"errors,attr"`
-	Skipped    int                 `xml:"skipped,attr"`
-	Properties []diffJUnitProperty `xml:"properties>property"`
-	Cases      []diffJUnitCase     `xml:"testcase"`
-}
-
-type diffJUnitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type diffJUnitCase struct {
-	Name      string            `xml:"name,attr"`
-	Classname string            `xml:"classname,attr"`
-	Skipped   *diffJUnitMessage `xml:"skipped"`
-	Failure   *diffJUnitMessage `xml:"failure"`
-	SystemOut string            `xml:"system-out,omitempty"`
-}
-
-type diffJUnitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
-}
-
 // changeText is one change in a line, e.g. "p50 1.20ms → 1.50ms (+25.0%),
 // …, p=0.001 slower".
 func changeText(c *analyze.Change) string {
@@ -327,18 +285,22 @@ func changeText(c *analyze.Change) string {
 		pValueText(c.PAdjusted), verdict(c))
 }
 
-func diffCase(name, class string, c *analyze.Change, s *diffJUnitSuite) {
-	jc := diffJUnitCase{Name: name, Classname: class, SystemOut: changeText(c) + "\n"}
+// diffCase adds one test case per endpoint and hop: failed when it is a
+// regression by a --fail-on rule, skipped when it exists on one side only.
+// The detail of each change goes to system-out.
+func diffCase(name, class string, c *analyze.Change, s *junitSuite) {
+	out := &junitText{changeText(c) + "\n"}
 	for _, w := range c.Warnings {
-		jc.SystemOut += "warning: " + w + "\n"
+		out.Text += "warning: " + w + "\n"
 	}
+	jc := junitCase{Name: name, Classname: class, SystemOut: out}
 	switch {
 	case len(c.Regressions) > 0:
-		jc.Failure = &diffJUnitMessage{Message: "significant regression beyond " + strings.Join(c.Regressions, ", "),
+		jc.Failure = &junitMessage{Message: "significant regression beyond " + strings.Join(c.Regressions, ", "),
 			Type: "regression", Text: changeText(c)}
 		s.Failures++
 	case c.Status != analyze.StatusBoth:
-		jc.Skipped = &diffJUnitMessage{Message: verdict(c)}
+		jc.Skipped = &junitMessage{Message: verdict(c)}
 		s.Skipped++
 	}
 	s.Tests++
@@ -346,26 +308,19 @@ func diffCase(name, class string, c *analyze.Change, s *diffJUnitSuite) {
 }
 
 func renderDiffJUnit(w io.Writer, dr *diffReport) error {
-	props := []diffJUnitProperty{{"base", strings.Join(dr.Base.Paths, " ")}, {"candidate", strings.Join(dr.Candidate.Paths, " ")},
+	props := []junitProperty{{"base", strings.Join(dr.Base.Paths, " ")}, {"candidate", strings.Join(dr.Candidate.Paths, " ")},
 		{"alpha", strconv.FormatFloat(dr.Alpha, 'g', -1, 64)}, {"correction", dr.Correction}, {"failOn", strings.Join(dr.FailOn, ",")}}
-	eps := diffJUnitSuite{Name: "hopbudget diff: endpoints", Properties: props}
+	eps := junitSuite{Name: "hopbudget diff: endpoints", Properties: props}
 	for i := range dr.Endpoints {
 		e := &dr.Endpoints[i]
 		diffCase(e.Service+" "+e.Operation, "hopbudget.diff.endpoint", &e.Change, &eps)
 	}
-	hops := diffJUnitSuite{Name: "hopbudget diff: hops", Properties: props}
+	hops := junitSuite{Name: "hopbudget diff: hops", Properties: props}
 	for i := range dr.Hops {
 		h := &dr.Hops[i]
 		diffCase(h.From+" → "+h.To+" "+h.Operation, "hopbudget.diff.hop", &h.Change, &hops)
 	}
-	doc := diffJUnitSuites{Name: "hopbudget diff", Tests: eps.Tests + hops.Tests, Failures: eps.Failures + hops.Failures,
-		Suites: []diffJUnitSuite{eps, hops}}
-	io.WriteString(w, xml.Header)
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	doc := junitSuites{Name: "hopbudget diff", Tests: eps.Tests + hops.Tests, Failures: eps.Failures + hops.Failures,
+		Suites: []junitSuite{eps, hops}}
+	return writeJUnit(w, doc)
 }

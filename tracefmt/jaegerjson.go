@@ -496,17 +496,8 @@ func (d *jaegerDecoder) tag(st *jaegerSpan, f attrField, cur bool, v scalar) {
 		if v.kind != scalarString {
 			return
 		}
-		switch string(v.str) {
-		case "server":
-			st.sp.Kind = KindServer
-		case "client":
-			st.sp.Kind = KindClient
-		case "producer":
-			st.sp.Kind = KindProducer
-		case "consumer":
-			st.sp.Kind = KindConsumer
-		case "internal":
-			st.sp.Kind = KindInternal
+		if k, ok := jaegerKind(v.str); ok {
+			st.sp.Kind = k
 		}
 	case tagError:
 		st.errTag = v.kind == scalarBool && v.b || v.kind == scalarString && string(v.str) == "true"
