@@ -30,13 +30,15 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
+	clocks := DetectClocks(traces, opts.ClockGranularity)
+	gran := clockMap(clocks)
 	nw := opts.workers(len(traces))
 	nch := (len(traces) + chunkSize - 1) / chunkSize
 	outs := make([]chunkOut, nch)
 	accs := make([]*accum, nw)
 	var next atomic.Int64
 	work := func(w int) {
-		ts := newTraceState(&opts)
+		ts := newTraceState(&opts, gran)
 		acc := newAccum()
 		for {
 			c := int(next.Add(1) - 1)
@@ -63,7 +65,7 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 	for _, a := range accs[1:] {
 		total.merge(a)
 	}
-	r := &Report{Warnings: []Warning{}}
+	r := &Report{Warnings: []Warning{}, Clocks: clocks}
 	total.rowOf = traceRows(r, outs, len(traces))
 	total.fill(r, traces)
 	total.fillSuggest(r, traces, &opts)

@@ -8,6 +8,7 @@ type cpFrame struct {
 	n    int32
 	next int32
 	t    int64
+	from int32 // the child last walked (its start is t), -1 before any
 }
 
 // criticalPath computes the default critical path of every root into
@@ -20,13 +21,13 @@ func (ts *traceState) criticalPath() {
 	ts.segs = ts.segs[:0]
 	for _, r := range ts.roots {
 		base := len(ts.segs)
-		fr := append(ts.frames[:0], cpFrame{r, ts.off[r], nd[r].ce})
+		fr := append(ts.frames[:0], cpFrame{r, ts.off[r], nd[r].ce, -1})
 		for len(fr) > 0 {
 			f := &fr[len(fr)-1]
 			end := ts.off[f.n+1]
 			for f.next < end {
 				c := &nd[ts.cpKids[f.next]]
-				if c.flags&(fNoCP|fOutside) == 0 && c.ce <= f.t {
+				if c.flags&(fNoCP|fOutside) == 0 && c.ce <= f.t && !ts.sameStart(ts.cpKids[f.next], f.from) {
 					break
 				}
 				f.next++
@@ -43,8 +44,9 @@ func (ts *traceState) criticalPath() {
 			}
 			c := ts.cpKids[f.next]
 			f.next++
+			f.from = c
 			ts.emit(base, f.n, nd[c].ce, f.t)
-			fr = append(fr, cpFrame{c, ts.off[c], nd[c].ce})
+			fr = append(fr, cpFrame{c, ts.off[c], nd[c].ce, -1})
 		}
 		ts.frames = fr
 		slices.Reverse(ts.segs[base:])
@@ -78,4 +80,17 @@ func (ts *traceState) cpSubtree() {
 			ts.sub[n.parent] += ts.sub[i]
 		}
 	}
+}
+
+// sameStart says whether c, ending by t = the start of b (the sibling
+// walked last), still cannot be b's predecessor: with coarse clocks, calls
+// of one group (see groupKids) were started together, so one precedes
+// another only if it certainly ended before it began, by b's granularity.
+// With exact clocks any end by t precedes.
+func (ts *traceState) sameStart(c, b int32) bool {
+	if !ts.settled || b < 0 || ts.gid[c] < 0 || ts.gid[c] != ts.gid[b] {
+		return false
+	}
+	x, y := &ts.nodes[c], &ts.nodes[b]
+	return x.ce+y.g > y.cs
 }

@@ -25,7 +25,7 @@ func TestDedupe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := mkTrace(1, tc.spans...)
 			opts := DefaultOptions()
-			ts := newTraceState(&opts)
+			ts := newTraceState(&opts, nil)
 			ts.reset(0, &tr)
 			dedupe(ts)
 			if len(ts.nodes) != tc.nodes || ts.counts.DuplicatesMerged != tc.merged ||

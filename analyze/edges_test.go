@@ -29,7 +29,7 @@ func TestResolveEdges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := mkTrace(1, tc.parent, tc.child)
 			opts := DefaultOptions()
-			ts := newTraceState(&opts)
+			ts := newTraceState(&opts, nil)
 			ts.reset(0, &tr)
 			dedupe(ts)
 			resolveEdges(ts)

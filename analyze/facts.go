@@ -165,9 +165,10 @@ type groupRef struct {
 }
 
 // fanIn finds p's fan-in groups: its synchronous children in start order
-// (then end, span ID), cut into maximal runs where each next child starts
-// strictly before the run's latest end; runs of two or more are groups.
-// Raw (unclipped, skew-adjusted) intervals. Returns groups extended with
+// (then end, span ID), cut into groups by groupKids (with exact clocks:
+// maximal runs where each next child starts strictly before the run's
+// latest end); groups of two or more count. Unclipped intervals, after the
+// skew and granularity passes. Returns groups extended with
 // p's groups when the per-trace detail is wanted (groups != nil).
 func (ts *traceState) fanIn(p int32, acc *accum, groups []groupRef) []groupRef {
 	k := ts.children(p)
@@ -207,24 +208,14 @@ func (ts *traceState) fanIn(p int32, acc *accum, groups []groupRef) []groupRef {
 			groups = append(groups, groupRef{p, strag, from, len(ts.group), wait})
 		}
 	}
+	sk, grp := ts.kidGroups(p)
 	g := ts.fg[:0]
-	var maxEnd int64
-	for _, c := range k {
-		n := &nd[c]
-		switch {
-		case n.has(fAsync):
-			continue
-		case len(g) == 0:
-			maxEnd = n.end
-			g = append(g, c)
-			continue
-		case n.start < maxEnd:
-			g = append(g, c)
-		default:
+	for i, c := range sk {
+		if i > 0 && grp[i] != grp[i-1] {
 			flush(g)
-			g = append(g[:0], c)
+			g = g[:0]
 		}
-		maxEnd = max(maxEnd, n.end)
+		g = append(g, c)
 	}
 	flush(g)
 	ts.fg = g[:0]

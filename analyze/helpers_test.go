@@ -80,7 +80,7 @@ func mkTrace(n uint64, spans ...sp) tracefmt.Trace {
 // built runs the clean-up passes on one trace and returns the state.
 func built(tb testing.TB, tr tracefmt.Trace, opts Options) *traceState {
 	tb.Helper()
-	ts := newTraceState(&opts)
+	ts := newTraceState(&opts, nil)
 	ts.reset(0, &tr)
 	ts.build()
 	return ts

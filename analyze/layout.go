@@ -89,7 +89,9 @@ func Layout(tr *tracefmt.Trace, opts Options) *TraceLayout {
 		opts.CriticalPath = ModeDefault
 	}
 	opts.Suggest, opts.WhatIf, opts.PerTrace, opts.Endpoint = false, nil, true, nil
-	ts := newTraceState(&opts)
+	// One trace rarely shows its clocks: callers pass those of the whole
+	// input (ClockOverrides) in opts.ClockGranularity.
+	ts := newTraceState(&opts, clockMap(DetectClocks([]tracefmt.Trace{*tr}, opts.ClockGranularity)))
 	ts.reset(0, tr)
 	ts.build()
 	out := &TraceLayout{}

@@ -57,6 +57,10 @@ type Options struct {
 	// WhatIf: calls to make faster (or slower); fills Report.WhatIf. At
 	// most MaxWhatIfs are used.
 	WhatIf []WhatIf
+	// ClockGranularity overrides the detected clock granularity of
+	// services (key ClockAll: every service); 0 forces an exact clock. See
+	// clock.go and ParseClockGranularity.
+	ClockGranularity map[string]time.Duration
 	// Workers is the number of goroutines for per-trace work; <= 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Workers int

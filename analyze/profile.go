@@ -254,13 +254,14 @@ func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profi
 		opts.CriticalPath = ModeDefault
 	}
 	opts.Suggest, opts.WhatIf, opts.PerTrace = false, nil, false
+	gran := clockMap(DetectClocks(traces, opts.ClockGranularity))
 	nw := opts.workers(len(traces))
 	nch := (len(traces) + chunkSize - 1) / chunkSize
 	outs := make([]profChunk, nch)
 	ws := make([]*profWorker, nw)
 	var next atomic.Int64
 	work := func(wi int) {
-		ts := newTraceState(&opts)
+		ts := newTraceState(&opts, gran)
 		w := &profWorker{frameIdx: map[key2]int32{}, stackIdx: map[[2]int32]int32{}}
 		for {
 			c := int(next.Add(1) - 1)

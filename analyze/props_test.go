@@ -15,7 +15,7 @@ import (
 func checkProperties(t *testing.T, traces []tracefmt.Trace, r *Report) {
 	t.Helper()
 	opts := DefaultOptions()
-	ts := newTraceState(&opts)
+	ts := newTraceState(&opts, nil)
 	for ti := range traces {
 		tr := &traces[ti]
 		ts.reset(int32(ti), tr)
@@ -163,7 +163,7 @@ func TestRandomTraces(t *testing.T) {
 	for _, skew := range []bool{true, false} {
 		opts := DefaultOptions()
 		opts.SkewAdjust = skew
-		ts := newTraceState(&opts)
+		ts := newTraceState(&opts, nil)
 		for i := range traces {
 			ts.reset(int32(i), &traces[i])
 			ts.build()

@@ -30,6 +30,9 @@ type Report struct {
 	Warnings []Warning `json:"warnings"`
 	// Counts says how often each clean-up rule fired.
 	Counts Counts `json:"counts"`
+	// Clocks: every service's clock granularity, as detected (or set by
+	// Options.ClockGranularity), sorted by service. See clock.go.
+	Clocks []ServiceClock `json:"clocks"`
 	// TraceRows: every analysed trace in input order, with each hop's time
 	// in it, for figures per request (budget layers, culprits). Sample.Row
 	// indexes it.
@@ -211,6 +214,9 @@ type Counts struct {
 	// skew
 	SkewShifts   int `json:"skewShifts"`   // cross-service subtrees shifted
 	SpansShifted int `json:"spansShifted"` // spans moved by those shifts
+	// granularity (coarse start clocks, see clock.go)
+	WithinGranularity int `json:"withinGranularity"` // children sticking out of their parent by less than the clocks' granularity: clipped, not skew
+	GranularityShifts int `json:"granularityShifts"` // spans moved later, within their granularity, to undo an apparent overlap
 	// clip (critical path)
 	ChildrenClipped       int `json:"childrenClipped"`       // interval cut to the parent's
 	ChildrenOutsideParent int `json:"childrenOutsideParent"` // no overlap: ignored with subtree
@@ -232,6 +238,8 @@ func (c *Counts) add(o *Counts) {
 	c.MultiRootTraces += o.MultiRootTraces
 	c.SkewShifts += o.SkewShifts
 	c.SpansShifted += o.SpansShifted
+	c.WithinGranularity += o.WithinGranularity
+	c.GranularityShifts += o.GranularityShifts
 	c.ChildrenClipped += o.ChildrenClipped
 	c.ChildrenOutsideParent += o.ChildrenOutsideParent
 	c.JaegerConsumersPruned += o.JaegerConsumersPruned

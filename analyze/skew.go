@@ -40,6 +40,11 @@ func adjustSkew(ts *traceState) {
 			delta = p.start - p.span.Start // the parent's shift
 		} else if !n.has(fAsync) {
 			delta = skewDelta(n.span.Start, n.span.End, p.start, p.end)
+			if delta != 0 && withinGranularity(n, p, n.span.Start, n.span.End, p.start, p.end) {
+				// Coarse clocks, not skew: the clip pass cuts it to the parent.
+				ts.counts.WithinGranularity++
+				delta = 0
+			}
 			if delta != 0 {
 				ts.counts.SkewShifts++
 				ts.warn(RuleClockSkew, i, delta, fmt.Sprintf("clock skew: %s span shifted by %v (with its same-service descendants) to fit its %s parent",

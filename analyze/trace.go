@@ -29,6 +29,7 @@ type node struct {
 	span       *tracefmt.Span
 	start, end int64 // ns, after the clock-skew pass
 	cs, ce     int64 // ns, clipped to the parent's clipped interval (critical path)
+	g          int64 // ns, the clock granularity of the span's service (0: exact)
 	parent     int32 // -1: a root
 	sameNext   int32 // next node with the same span ID (duplicate conflicts), -1
 	flags      uint16
@@ -40,7 +41,8 @@ func (n *node) has(f uint16) bool { return n.flags&f != 0 }
 // for all its traces, so the per-trace cost is mostly free of allocation.
 type traceState struct {
 	opts  *Options
-	ti    int32 // index of the trace in the input
+	gran  map[string]int64 // coarse clock granularities by service; nil: all exact
+	ti    int32            // index of the trace in the input
 	tr    *tracefmt.Trace
 	nodes []node
 	ids   map[tracefmt.SpanID]int32 // span ID → first node with that ID
@@ -66,8 +68,15 @@ type traceState struct {
 	frames []cpFrame
 	group  []int32 // fan-in group members (per-trace detail)
 	fg     []int32 // the fan-in group being built
-	jg     jaegerScratch
-	sg     *sibScratch // suggest and what-if (siblings.go), made on first use
+	gk, gg []int32 // syncKids and groupKids results
+	// settleGranularity: sync children in start order and their groups
+	// (CSR, aligned with kids), their count per node, each node's move.
+	gorder, ggrp, gcnt []int32
+	gmove              []int64
+	gid                []int32 // each node's group among its siblings (-1: async)
+	settled            bool    // the granularity pass ran: use its groups
+	jg                 jaegerScratch
+	sg                 *sibScratch // suggest and what-if (siblings.go), made on first use
 
 	// rowHops: this trace's hops (worker-local ids), chunkHops those of
 	// the chunk so far; see addRow.
@@ -80,13 +89,14 @@ type segment struct {
 	s, e int64
 }
 
-func newTraceState(opts *Options) *traceState {
-	return &traceState{opts: opts, ids: make(map[tracefmt.SpanID]int32)}
+func newTraceState(opts *Options, gran map[string]int64) *traceState {
+	return &traceState{opts: opts, gran: gran, ids: make(map[tracefmt.SpanID]int32)}
 }
 
 // reset prepares ts for trace tr (index ti).
 func (ts *traceState) reset(ti int32, tr *tracefmt.Trace) {
 	ts.ti, ts.tr = ti, tr
+	ts.settled = false
 	ts.nodes = ts.nodes[:0]
 	clear(ts.ids)
 	ts.counts = Counts{}
@@ -109,7 +119,9 @@ var cleanup = [...]pass{
 	{"edges", resolveEdges},
 	{"orphans", adoptOrphans},
 	{"cycles", breakCycles},
+	{"clocks", (*traceState).assignClocks},
 	{"skew", adjustSkew},
+	{"granularity", settleGranularity},
 	{"clip", clipChildren},
 }
 

@@ -1,0 +1,169 @@
+package analyze
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cpShares is the critical-path time per span ID of one trace (µs).
+func cpShares(segs []Segment) map[string]int64 {
+	m := map[string]int64{}
+	for _, s := range segs {
+		m[s.SpanID] += s.EndUs - s.StartUs
+	}
+	return m
+}
+
+// msClockMismatches compares r's per-trace critical paths and fan-in groups
+// with the truth the way the millisecond-clock rules promise: the same spans
+// on the path, each span's share within tolUs, the same groups (parent and
+// members). It returns the number of traces that differ in each, and a few
+// examples.
+func msClockMismatches(r *Report, tr *truth, tolUs int64) (cpBad, fanBad, nonStrag int, ex []string) {
+	byID := map[string]*TraceResult{}
+	for i := range r.Traces {
+		byID[r.Traces[i].TraceID] = &r.Traces[i]
+	}
+	for _, w := range tr.Traces {
+		g := byID[w.TraceID]
+		if g == nil {
+			cpBad++
+			continue
+		}
+		gs, ws := cpShares(g.CriticalPath), cpShares(w.CriticalPath)
+		names := map[string]string{}
+		for _, sg := range w.CriticalPath {
+			names[sg.SpanID] = sg.Service + " " + sg.Operation
+		}
+		for _, sg := range g.CriticalPath {
+			names[sg.SpanID] = sg.Service + " " + sg.Operation
+		}
+		ok := len(gs) == len(ws)
+		for id, v := range ws {
+			if x, in := gs[id]; !in || abs(x-v) > tolUs {
+				ok = false
+				if len(ex) < 6 {
+					ex = append(ex, fmt.Sprintf("trace %s span %s (%s): cp %d µs, truth %d µs (in=%v)", w.TraceID, id, names[id], x, v, in))
+				}
+			}
+		}
+		for id, x := range gs {
+			if _, in := ws[id]; !in && len(ex) < 6 {
+				ex = append(ex, fmt.Sprintf("trace %s span %s (%s): cp %d µs, not in truth", w.TraceID, id, names[id], x))
+			}
+		}
+		stragDiff := false
+		for _, wf := range w.FanIn {
+			for _, gf := range g.FanIn {
+				if gf.ParentSpanID == wf.ParentSpanID && gf.StragglerSpanID != wf.StragglerSpanID {
+					stragDiff = true
+				}
+			}
+		}
+		if !ok && !stragDiff {
+			nonStrag++
+			if os.Getenv("MS_VERBOSE") != "" {
+				for id, v := range ws {
+					if x, in := gs[id]; !in || abs(x-v) > tolUs {
+						fmt.Println("KIND missing-or-off", names[id], in)
+					}
+				}
+				for id := range gs {
+					if _, in := ws[id]; !in {
+						fmt.Println("KIND extra", names[id])
+					}
+				}
+			}
+			if len(ex) < 12 {
+				ex = append(ex, "non-straggler cp mismatch "+w.TraceID)
+			}
+		}
+		if !ok {
+			cpBad++
+		}
+		key := func(f FanInGroup) string {
+			c := slices.Clone(f.Children)
+			slices.Sort(c)
+			return fmt.Sprint(f.ParentSpanID, c)
+		}
+		gk, wk := []string{}, []string{}
+		for _, f := range g.FanIn {
+			gk = append(gk, key(f))
+		}
+		for _, f := range w.FanIn {
+			wk = append(wk, key(f))
+		}
+		slices.Sort(gk)
+		slices.Sort(wk)
+		if !slices.Equal(gk, wk) {
+			fanBad++
+			if len(ex) < 12 {
+				ex = append(ex, fmt.Sprintf("trace %s fan-in got %v truth %v", w.TraceID, gk, wk))
+			}
+		}
+	}
+	return
+}
+
+// With every service on a millisecond start clock, the analysis recovers
+// the truth's structure: the same spans on the critical path (each span's
+// share within 1 ms) and the same fan-in groups, in all but the traces where
+// the data cannot tell (a fan-out member shorter than the clock's tick, or
+// fan-out ends within a tick of each other), and no clock-skew warning. The
+// same data read with exact-clock rules is far off: the test can fail.
+func TestTruthMsClock(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, msClock string
+		maxCP, maxFan     float64 // fraction of traces that may differ
+	}{
+		{"shop", "all", 0.05, 0.025},
+		{"checkout", "all", 0.01, 0.005},
+		{"shop", "web,catalog", 0.05, 0.025}, // exact and coarse clocks in one trace
+	} {
+		t.Run(tc.scenario+"-"+tc.msClock, func(t *testing.T) {
+			t.Parallel()
+			traces, tr := generate(t, "-scenario", tc.scenario, "-traces", "2000", "-seed", "3", "-ms-clock", tc.msClock)
+			r := Analyze(traces, perTraceOpts())
+			cpBad, fanBad, nonStrag, ex := msClockMismatches(r, tr, 1000)
+			n := float64(len(tr.Traces))
+			t.Logf("%s: %d traces; critical path differs in %d (%d not by the straggler), fan-in in %d", tc.scenario, len(tr.Traces), cpBad, nonStrag, fanBad)
+			if float64(cpBad) > tc.maxCP*n || float64(fanBad) > tc.maxFan*n {
+				for _, e := range ex {
+					t.Log(e)
+				}
+				t.Errorf("too many traces differ from the truth: critical path %d, fan-in %d of %d", cpBad, fanBad, len(tr.Traces))
+			}
+			for _, c := range r.Clocks {
+				want := int64(1e6)
+				if tc.msClock != "all" && !slices.Contains(strings.Split(tc.msClock, ","), c.Service) {
+					want = 0
+				}
+				if c.GranularityNs != want || c.Source != ClockDetected {
+					t.Errorf("clock %+v: want %d ns detected", c, want)
+				}
+			}
+			if r.Counts.SkewShifts != 0 {
+				t.Errorf("%d skew shifts on one-clock data", r.Counts.SkewShifts)
+			}
+			for _, w := range r.Warnings {
+				if w.Rule == RuleClockSkew {
+					t.Errorf("skew warning on one-clock data: %+v", w)
+					break
+				}
+			}
+			// The exact rules on the same data: most traces go wrong.
+			exact := perTraceOpts()
+			exact.ClockGranularity = map[string]time.Duration{ClockAll: 0}
+			r0 := Analyze(traces, exact)
+			cp0, fan0, _, _ := msClockMismatches(r0, tr, 1000)
+			t.Logf("with exact-clock rules: critical path differs in %d, fan-in in %d", cp0, fan0)
+			if cp0 <= 2*cpBad {
+				t.Errorf("exact rules give %d critical-path mismatches, granularity rules %d: the test cannot tell them apart", cp0, cpBad)
+			}
+		})
+	}
+}
