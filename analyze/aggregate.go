@@ -9,7 +9,11 @@ import (
 )
 
 type key2 struct{ a, b string }
-type key3 struct{ a, b, c string }
+// hopKey names a hop: caller service (a), callee (b), operation (c), and
+// the call's normalised database statement when it has one (stmt): calls
+// that share a generic name (pg.query, GET) but do different things are
+// different hops.
+type hopKey struct{ a, b, c, stmt string }
 
 type epAcc struct {
 	durs   series
@@ -22,6 +26,7 @@ type hopAcc struct {
 	gaps      series
 	selfs     []int64
 	cp        series // per trace containing the hop: CP time inside it
+	calls     []int64 // per trace containing the hop (cp's order): calls made
 	errs      int
 	lastTrace int32 // trace of cp's last entry (worker-local)
 	id        int32 // worker-local, see accum.hopKeys
@@ -40,24 +45,24 @@ type fanAcc struct {
 // depend on which worker saw which trace.
 type accum struct {
 	eps    map[key2]*epAcc
-	hops   map[key3]*hopAcc
+	hops   map[hopKey]*hopAcc
 	fans   map[key2]*fanAcc
 	counts Counts
 	sug    *suggestAcc // suggest and what-if samples, nil until used
 	// The keys in order of first sight: a worker-local id is an index here
 	// (trace rows hold these ids until the report's order is known).
 	epKeys  []key2
-	hopKeys []key3
+	hopKeys []hopKey
 	rowOf   []int32     // trace index → row in Report.TraceRows (for fill)
 	scratch sortScratch // for fill
 	recent  [64]struct {
-		k key3
+		k hopKey
 		h *hopAcc
 	}
 }
 
 func newAccum() *accum {
-	return &accum{eps: map[key2]*epAcc{}, hops: map[key3]*hopAcc{}, fans: map[key2]*fanAcc{}}
+	return &accum{eps: map[key2]*epAcc{}, hops: map[hopKey]*hopAcc{}, fans: map[key2]*fanAcc{}}
 }
 
 func (a *accum) endpoint(k key2) *epAcc {
@@ -70,13 +75,13 @@ func (a *accum) endpoint(k key2) *epAcc {
 	return e
 }
 
-func (a *accum) hop(k key3) *hopAcc {
+func (a *accum) hop(k hopKey) *hopAcc {
 	// Names are interned by the readers, so the string pointers make a
 	// cheap hash for a small cache in front of the map (hashing three
 	// strings per call was a tenth of the analysis). Equality is checked
 	// on the strings, so a miss is only slower, never wrong.
 	x := uintptr(unsafe.Pointer(unsafe.StringData(k.a)))*3 + uintptr(unsafe.Pointer(unsafe.StringData(k.b)))*5 +
-		uintptr(unsafe.Pointer(unsafe.StringData(k.c)))*7
+		uintptr(unsafe.Pointer(unsafe.StringData(k.c)))*7 + uintptr(unsafe.Pointer(unsafe.StringData(k.stmt)))*11
 	c := &a.recent[(x>>3^x>>9)%uintptr(len(a.recent))]
 	if c.h != nil && c.k == k {
 		return c.h
@@ -113,6 +118,7 @@ func (a *accum) merge(b *accum) {
 		x.gaps.merge(&h.gaps)
 		x.selfs = append(x.selfs, h.selfs...)
 		x.cp.merge(&h.cp) // a trace is seen by one worker only
+		x.calls = append(x.calls, h.calls...)
 		x.errs += h.errs
 	}
 	for k, f := range b.fans {
@@ -148,13 +154,13 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		r.Endpoints = append(r.Endpoints, e)
 	}
 	r.Hops = make([]Hop, 0, len(a.hops))
-	for _, k := range sortedKeys3(a.hops) {
+	for _, k := range sortedHopKeys(a.hops) {
 		h := a.hops[k]
 		// The samples first: pcts below reorders the raw values.
 		lat, net, cp := a.sample(&h.durs), a.sample(&h.gaps), a.sample(&h.cp)
 		xs := lat.Ns
 		gap, self := pcts(h.gaps.v, 50, 99), pcts(h.selfs, 50, 99)
-		o := Hop{From: k.a, To: k.b, Operation: k.c, Count: len(xs), Samples: xs,
+		o := Hop{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt, Count: len(xs), Samples: xs,
 			LatencySample: lat, NetworkSample: net, CriticalPathSample: cp,
 			NetworkCount: len(h.gaps.v), NetworkP50Us: us(gap[0]), NetworkP99Us: us(gap[1]),
 			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
@@ -174,6 +180,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 			o.CriticalPathMeanUs = us(sum / int64(len(cps)))
 		}
 		o.CriticalPathP99Us = us(pcts(cps, 99)[0])
+		o.CallsPerTrace = callsPerTrace(h.calls)
 		o.OnPathFraction = ratio(on, len(cps))
 		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99),
 			fewSamples("network gap", len(h.gaps.v), 50, 99), fewSamples("critical-path share", len(cps), 99))
@@ -233,19 +240,37 @@ func sortedKeys2[V any](m map[key2]V) []key2 {
 	return ks
 }
 
-func sortedKeys3[V any](m map[key3]V) []key3 {
-	ks := make([]key3, 0, len(m))
+func sortedHopKeys[V any](m map[hopKey]V) []hopKey {
+	ks := make([]hopKey, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
-	slices.SortFunc(ks, func(x, y key3) int {
+	slices.SortFunc(ks, func(x, y hopKey) int {
 		if c := cmp.Compare(x.a, y.a); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(x.b, y.b); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.c, y.c)
+		if c := cmp.Compare(x.c, y.c); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.stmt, y.stmt)
 	})
 	return ks
+}
+
+// callsPerTrace summarises the calls a hop makes per trace that has it.
+// It sorts xs.
+func callsPerTrace(xs []int64) CallsPerTrace {
+	if len(xs) == 0 {
+		return CallsPerTrace{}
+	}
+	var sum int64
+	for _, v := range xs {
+		sum += v
+	}
+	slices.Sort(xs)
+	at := func(p int) int64 { return xs[rankIndex(p, len(xs))] }
+	return CallsPerTrace{Mean: float64(sum) / float64(len(xs)), P50: at(50), P99: at(99), Max: at(100), Sample: xs}
 }

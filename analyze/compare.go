@@ -206,17 +206,17 @@ func Compare(base, cand *Report, opts CompareOptions) *Comparison {
 			Change: compareSamples(b, a, v[0] != nil, v[1] != nil)}
 		c.Endpoints = append(c.Endpoints, ec)
 	}
-	hops := map[key3][2]*Hop{}
+	hops := map[hopKey][2]*Hop{}
 	for side, r := range []*Report{base, cand} {
 		for i := range r.Hops {
 			h := &r.Hops[i]
-			k := key3{h.From, h.To, h.Operation}
+			k := hopKey{h.From, h.To, h.Operation, h.Statement}
 			v := hops[k]
 			v[side] = h
 			hops[k] = v
 		}
 	}
-	for _, k := range sortedKeys3(hops) {
+	for _, k := range sortedHopKeys(hops) {
 		v := hops[k]
 		var b, a []int64
 		var cp CPShift

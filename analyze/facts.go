@@ -55,7 +55,7 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 	switch {
 	case s.Kind == tracefmt.KindClient:
 		to, op, sc := ts.hopTo(i)
-		h = acc.hop(key3{s.Service, to, op})
+		h = acc.hop(hopKey{s.Service, to, op, statement(s)})
 		if sc >= 0 {
 			sd := ts.nodes[sc].end - ts.nodes[sc].start
 			gap, hasGap = dur-sd, true
@@ -67,7 +67,7 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 		if p.Kind == tracefmt.KindClient || p.Service == s.Service {
 			return
 		}
-		h = acc.hop(key3{p.Service, s.Service, s.Operation})
+		h = acc.hop(hopKey{p.Service, s.Service, s.Operation, statement(s)})
 		h.selfs = push(h.selfs, dur-ts.cover(i))
 	default:
 		return
@@ -78,11 +78,13 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 	}
 	if h.lastTrace != ts.ti {
 		h.cp.add(0, ts.ti)
+		h.calls = push(h.calls, 0)
 		h.lastTrace = ts.ti
 		h.row = int32(len(ts.rowHops))
 		ts.rowHops = append(ts.rowHops, TraceHop{Hop: h.id})
 	}
 	h.cp.v[len(h.cp.v)-1] += ts.sub[i]
+	h.calls[len(h.calls)-1]++
 	th := &ts.rowHops[h.row]
 	th.Calls++
 	th.LatencyNs += dur
@@ -123,6 +125,14 @@ func (ts *traceState) callee(i int32) string {
 	}
 	to, _, _ := ts.hopTo(i)
 	return to
+}
+
+// statement is the span's normalised database statement, if any.
+func statement(s *tracefmt.Span) string {
+	if s.Attrs == nil {
+		return ""
+	}
+	return s.Attrs.DBStatement
 }
 
 func isError(s *tracefmt.Span) bool {

@@ -13,7 +13,7 @@ package analyze
 type Report struct {
 	// Endpoints sorted by (service, operation).
 	Endpoints []Endpoint `json:"endpoints"`
-	// Hops sorted by (from, to, operation).
+	// Hops sorted by (from, to, operation, statement).
 	Hops []Hop `json:"hops"`
 	// FanIn sorted by (service, operation).
 	FanIn []FanIn `json:"fanIn"`
@@ -68,11 +68,16 @@ type Endpoint struct {
 	RequestStarts  []int64 `json:"-"`
 }
 
-// Hop aggregates calls per (caller service, callee, callee operation).
+// Hop aggregates calls per (caller service, callee, callee operation,
+// statement).
 type Hop struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	// Statement is the calls' normalised database statement (see
+	// tracefmt.NormalizeStatement), when they carry one: part of the hop's
+	// identity, so queries sharing a generic span name are told apart.
+	Statement string `json:"statement,omitempty"`
 	Count     int    `json:"count"`
 	// Latency of the call as the caller sees it (the CLIENT span).
 	P50Us int64 `json:"p50Us"`
@@ -97,8 +102,11 @@ type Hop struct {
 	CriticalPathMeanUs int64     `json:"criticalPathMeanUs"`
 	CriticalPathP99Us  int64     `json:"criticalPathP99Us"`
 	OnPathFraction     float64   `json:"onPathFraction"`
-	Exemplars          Exemplars `json:"exemplars"`
-	Warnings           []string  `json:"warnings,omitempty"`
+	// CallsPerTrace: how many calls of the hop a trace makes, over the
+	// traces that make any (an N+1 loop shows here, not in the latency).
+	CallsPerTrace CallsPerTrace `json:"callsPerTrace"`
+	Exemplars     Exemplars     `json:"exemplars"`
+	Warnings      []string      `json:"warnings,omitempty"`
 	// Samples are the call durations in ns, ascending (kept for diff).
 	Samples []int64 `json:"-"`
 	// The exact samples with their traces: LatencySample is Samples (same
@@ -107,6 +115,16 @@ type Hop struct {
 	LatencySample      Sample `json:"-"`
 	NetworkSample      Sample `json:"-"`
 	CriticalPathSample Sample `json:"-"`
+}
+
+// CallsPerTrace summarises calls per trace (nearest-rank percentiles).
+type CallsPerTrace struct {
+	Mean float64 `json:"mean"`
+	P50  int64   `json:"p50"`
+	P99  int64   `json:"p99"`
+	Max  int64   `json:"max"`
+	// Sample: one count per trace, ascending (kept for diff).
+	Sample []int64 `json:"-"`
 }
 
 // FanIn aggregates parallel groups per (parent service, parent operation).

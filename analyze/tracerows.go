@@ -129,9 +129,9 @@ func linkRows(r *Report, outs []chunkOut) {
 	for i, e := range r.Endpoints {
 		epIdx[key2{e.Service, e.Operation}] = int32(i)
 	}
-	hopIdx := make(map[key3]int32, len(r.Hops))
+	hopIdx := make(map[hopKey]int32, len(r.Hops))
 	for i, h := range r.Hops {
-		hopIdx[key3{h.From, h.To, h.Operation}] = int32(i)
+		hopIdx[hopKey{h.From, h.To, h.Operation, h.Statement}] = int32(i)
 	}
 	type ids struct{ ep, hop []int32 }
 	local := map[*accum]ids{}

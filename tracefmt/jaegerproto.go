@@ -497,6 +497,9 @@ func (d *jaegerProtoDecoder) tag(m pbMsg, s *Span, at *jaegerSpanAt, i int, erro
 	}
 	if fld != attrHTTPStatus {
 		if vtype == 0 {
+			if fld == attrDBStatement {
+				str = NormalizeStatement(str)
+			}
 			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
 		}
 		return nil

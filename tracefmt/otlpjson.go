@@ -577,7 +577,7 @@ func (d *otlpJSONDecoder) apply(f attrField, cur bool, v *scalar) {
 
 // Pseudo-fields of the JSON decoder, after the real ones of attrKey.
 const (
-	attrPending     attrField = attrMessaging + 1 + iota // value read before its key
+	attrPending     attrField = attrDBStatement + 1 + iota // value read before its key
 	attrServiceName                                      // resource service.name
 )
 
@@ -611,6 +611,9 @@ func (as *attrSet) setStr(in *jsonInterner, f attrField, cur bool, b []byte) {
 	if !as.settable(f, cur) {
 		return
 	}
+	if f == attrDBStatement {
+		b = NormalizeStatement(b)
+	}
 	v := in.str(b)
 	switch f {
 	case attrPeerService:
@@ -631,6 +634,8 @@ func (as *attrSet) setStr(in *jsonInterner, f attrField, cur bool, b []byte) {
 		as.a.RPCMethod = v
 	case attrMessaging:
 		as.a.Messaging = v
+	case attrDBStatement:
+		as.a.DBStatement = v
 	}
 	as.any = true
 }

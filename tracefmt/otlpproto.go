@@ -329,6 +329,9 @@ func (d *otlpProtoDecoder) attribute(m pbMsg, at *otlpSpanAt, i int) *pbError {
 	}
 	if fld != attrHTTPStatus {
 		if isStr {
+			if fld == attrDBStatement {
+				str = NormalizeStatement(str)
+			}
 			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
 		}
 		return nil

@@ -448,6 +448,8 @@ func (p *pbAttrs) setString(f attrField, current bool, v string) {
 		p.a.RPCMethod = v
 	case attrMessaging:
 		p.a.Messaging = v
+	case attrDBStatement:
+		p.a.DBStatement = v
 	}
 }
 

@@ -19,6 +19,7 @@ const (
 	attrRPCService
 	attrRPCMethod
 	attrMessaging
+	attrDBStatement
 )
 
 // attrKey maps an attribute key to its Attrs field; cur reports the current
@@ -57,6 +58,10 @@ func attrKey(key []byte) (f attrField, cur bool) {
 		return attrRPCMethod, true
 	case "messaging.system":
 		return attrMessaging, true
+	case "db.query.text":
+		return attrDBStatement, true
+	case "db.statement":
+		return attrDBStatement, false
 	}
 	return attrNone, false
 }

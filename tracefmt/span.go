@@ -122,6 +122,10 @@ type Attrs struct {
 	RPCService    string // rpc.service
 	RPCMethod     string // rpc.method
 	Messaging     string // messaging.system
+	// DBStatement is db.query.text (db.statement) normalised by
+	// NormalizeStatement: literals become ?, so calls that do the same
+	// thing share one value (and one interned Attrs).
+	DBStatement string
 }
 
 // Span is one span in the neutral model. Times are Unix nanoseconds.
