@@ -9,6 +9,7 @@ import (
 )
 
 type key2 struct{ a, b string }
+
 // hopKey names a hop: caller service (a), callee (b), operation (c), and
 // the call's normalised database statement when it has one (stmt): calls
 // that share a generic name (pg.query, GET) but do different things are
@@ -25,7 +26,7 @@ type hopAcc struct {
 	durs      series
 	gaps      series
 	selfs     []int64
-	cp        series // per trace containing the hop: CP time inside it
+	cp        series  // per trace containing the hop: CP time inside it
 	calls     []int64 // per trace containing the hop (cp's order): calls made
 	errs      int
 	lastTrace int32 // trace of cp's last entry (worker-local)

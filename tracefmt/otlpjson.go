@@ -578,7 +578,7 @@ func (d *otlpJSONDecoder) apply(f attrField, cur bool, v *scalar) {
 // Pseudo-fields of the JSON decoder, after the real ones of attrKey.
 const (
 	attrPending     attrField = attrDBStatement + 1 + iota // value read before its key
-	attrServiceName                                      // resource service.name
+	attrServiceName                                        // resource service.name
 )
 
 // attrSet collects a span's Attrs while reading.

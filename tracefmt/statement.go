@@ -9,7 +9,7 @@ const MaxStatementLen = 200
 // value whatever their arguments, and the span model keeps one interned
 // string per shape instead of one per call:
 //
-//   - quoted string literals ('…', with '' escapes) become ?;
+//   - quoted string literals ('…', with ” escapes) become ?;
 //   - numbers become ? unless they are part of a name (table2, $1 stay);
 //     "price:123" becomes "price:?" (a cache key's variable part);
 //   - a parenthesised list of placeholders, as in IN (?, ?, ?), becomes (?);
