@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -26,7 +28,11 @@ type chunkOut struct {
 // aggregates them. Traces are analysed in parallel by opts.Workers
 // goroutines; the Report does not depend on the number of workers or on
 // scheduling. The input is not modified.
-func Analyze(traces []tracefmt.Trace, opts Options) *Report {
+//
+// ctx is checked before every chunk of traces and between the passes over
+// all of them; once it is done, Analyze returns an error wrapping ctx.Err()
+// and no report.
+func Analyze(ctx context.Context, traces []tracefmt.Trace, opts Options) (*Report, error) {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
@@ -42,7 +48,7 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 		acc := newAccum()
 		for {
 			c := int(next.Add(1) - 1)
-			if c >= nch {
+			if c >= nch || ctx.Err() != nil {
 				break
 			}
 			for ti := c * chunkSize; ti < min((c+1)*chunkSize, len(traces)); ti++ {
@@ -61,6 +67,9 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 		}
 		wg.Wait()
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(err)
+	}
 	total := accs[0]
 	for _, a := range accs[1:] {
 		total.merge(a)
@@ -68,14 +77,20 @@ func Analyze(traces []tracefmt.Trace, opts Options) *Report {
 	r := &Report{Warnings: []Warning{}, Clocks: clocks}
 	total.rowOf = traceRows(r, outs, len(traces))
 	total.fill(r, traces)
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(err)
+	}
 	total.fillSuggest(r, traces, &opts)
 	linkRows(r, outs)
 	for i := range outs {
 		r.Warnings = append(r.Warnings, outs[i].warns...)
 		r.Traces = append(r.Traces, outs[i].traces...)
 	}
-	return r
+	return r, nil
 }
+
+// stopped wraps a context's error so that it says what stopped.
+func stopped(err error) error { return fmt.Errorf("analysis stopped: %w", err) }
 
 // analyze handles trace ti.
 func (ts *traceState) analyze(ti int32, tr *tracefmt.Trace, acc *accum, out *chunkOut) {

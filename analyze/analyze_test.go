@@ -30,22 +30,22 @@ func TestDeterminism(t *testing.T) {
 	for _, mode := range []Mode{ModeDefault, ModeJaeger} {
 		opts := perTraceOpts()
 		opts.CriticalPath, opts.Workers = mode, 1
-		want := mustJSON(t, Analyze(traces, opts))
+		want := mustJSON(t, mustAnalyze(traces, opts))
 		for _, w := range []int{2, 7} {
 			opts.Workers = w
-			if got := mustJSON(t, Analyze(traces, opts)); !bytes.Equal(got, want) {
+			if got := mustJSON(t, mustAnalyze(traces, opts)); !bytes.Equal(got, want) {
 				t.Errorf("%s: %d workers differ from 1", mode, w)
 			}
 		}
 	}
 	clean, _ := generate(t, "-scenario", "mixed", "-traces", "300", "-seed", "3")
-	want := mustJSON(t, Analyze(clean, perTraceOpts()))
+	want := mustJSON(t, mustAnalyze(clean, perTraceOpts()))
 	rev := make([]tracefmt.Trace, len(clean))
 	for i, tr := range clean {
 		rev[i] = tracefmt.Trace{ID: tr.ID, Spans: slices.Clone(tr.Spans)}
 		slices.Reverse(rev[i].Spans)
 	}
-	if got := mustJSON(t, Analyze(rev, perTraceOpts())); !bytes.Equal(got, want) {
+	if got := mustJSON(t, mustAnalyze(rev, perTraceOpts())); !bytes.Equal(got, want) {
 		t.Error("reversing the spans of each trace changes the report")
 	}
 }
@@ -54,7 +54,7 @@ func TestEndpointFilter(t *testing.T) {
 	traces, tr := generate(t, "-scenario", "mixed", "-traces", "400", "-seed", "7")
 	opts := DefaultOptions()
 	opts.Endpoint = func(s, op string) bool { return s == "frontend" && strings.HasPrefix(op, "GET") }
-	r := Analyze(traces, opts)
+	r := mustAnalyze(traces, opts)
 	if len(r.Endpoints) != 1 || r.Endpoints[0].Operation != "GET /product/{id}" {
 		t.Fatalf("endpoints %+v", r.Endpoints)
 	}
@@ -74,7 +74,7 @@ func TestEndpointFilter(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
-	r := Analyze(nil, DefaultOptions())
+	r := mustAnalyze(nil, DefaultOptions())
 	b := string(mustJSON(t, r))
 	for _, k := range []string{`"endpoints": []`, `"hops": []`, `"fanIn": []`, `"warnings": []`, `"counts"`} {
 		if !strings.Contains(b, k) {
@@ -88,7 +88,7 @@ func TestEmpty(t *testing.T) {
 	if _, ok := top["traces"]; ok {
 		t.Error("traces present without PerTrace")
 	}
-	r = Analyze([]tracefmt.Trace{{ID: tid(1)}}, DefaultOptions())
+	r = mustAnalyze([]tracefmt.Trace{{ID: tid(1)}}, DefaultOptions())
 	if r.Counts.Traces != 0 {
 		t.Errorf("a trace without spans was analysed: %+v", r.Counts)
 	}
@@ -99,7 +99,7 @@ func TestJSONFields(t *testing.T) {
 	opts := DefaultOptions()
 	opts.PerTrace = true
 	var doc map[string]any
-	if err := json.Unmarshal(mustJSON(t, Analyze([]tracefmt.Trace{factsTrace()}, opts)), &doc); err != nil {
+	if err := json.Unmarshal(mustJSON(t, mustAnalyze([]tracefmt.Trace{factsTrace()}, opts)), &doc); err != nil {
 		t.Fatal(err)
 	}
 	need := map[string][]string{
@@ -167,7 +167,7 @@ func TestGolden(t *testing.T) {
 		{"facts-pertrace", []tracefmt.Trace{factsTrace()}, perTraceOpts()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := mustJSON(t, Analyze(tc.traces, tc.opts))
+			got := mustJSON(t, mustAnalyze(tc.traces, tc.opts))
 			path := filepath.Join(repoRoot(t), "testdata", "analyze", tc.name+".golden.json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -52,7 +52,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			runtime.ReadMemStats(&ms0)
 			cpu0 := cpuTime()
 			for b.Loop() {
-				Analyze(traces, opts)
+				mustAnalyze(traces, opts)
 			}
 			cpu := cpuTime() - cpu0
 			runtime.ReadMemStats(&ms1)

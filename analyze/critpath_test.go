@@ -166,7 +166,7 @@ func TestCriticalPathHuge(t *testing.T) {
 		opts := DefaultOptions()
 		opts.CriticalPath, opts.PerTrace = mode, true
 		begin := time.Now()
-		r := Analyze([]tracefmt.Trace{chain, wide}, opts)
+		r := mustAnalyze([]tracefmt.Trace{chain, wide}, opts)
 		if d := time.Since(begin); d > 5*time.Second {
 			t.Errorf("%s: %v for 200,000 spans", mode, d)
 		}

@@ -32,7 +32,7 @@ func factsTrace() tracefmt.Trace {
 func TestHops(t *testing.T) {
 	opts := DefaultOptions()
 	opts.PerTrace = true
-	r := Analyze([]tracefmt.Trace{factsTrace()}, opts)
+	r := mustAnalyze([]tracefmt.Trace{factsTrace()}, opts)
 	type want struct {
 		from, to, op       string
 		dur, gap, self, cp int64 // gap/self -1: none
@@ -81,7 +81,7 @@ func TestHops(t *testing.T) {
 func TestFanIn(t *testing.T) {
 	opts := DefaultOptions()
 	opts.PerTrace = true
-	r := Analyze([]tracefmt.Trace{factsTrace()}, opts)
+	r := mustAnalyze([]tracefmt.Trace{factsTrace()}, opts)
 	if len(r.FanIn) != 1 {
 		t.Fatalf("fan-in %+v", r.FanIn)
 	}
@@ -131,7 +131,7 @@ func TestFanInGroups(t *testing.T) {
 			}
 			opts := DefaultOptions()
 			opts.PerTrace = true
-			r := Analyze([]tracefmt.Trace{mkTrace(1, spans...)}, opts)
+			r := mustAnalyze([]tracefmt.Trace{mkTrace(1, spans...)}, opts)
 			g := r.Traces[0].FanIn
 			if len(g) != len(tc.groups) {
 				t.Fatalf("groups %+v", g)

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -340,4 +341,13 @@ func decodeHex(dst []byte, s string) error {
 	}
 	copy(dst[len(dst)-len(b):], b)
 	return nil
+}
+
+// mustAnalyze is Analyze without a deadline: it cannot fail.
+func mustAnalyze(traces []tracefmt.Trace, opts Options) *Report {
+	r, err := Analyze(context.Background(), traces, opts)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

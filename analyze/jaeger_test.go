@@ -141,7 +141,7 @@ func TestJaegerModeReport(t *testing.T) {
 	}
 	opts := DefaultOptions()
 	opts.CriticalPath, opts.PerTrace, opts.Workers = ModeJaeger, true, 2
-	r := Analyze(traces, opts)
+	r := mustAnalyze(traces, opts)
 	name := map[string]string{}
 	for id, n := range ids.back {
 		name[id.String()] = n
@@ -161,7 +161,7 @@ func TestJaegerModeReport(t *testing.T) {
 			}
 		}
 	}
-	d := Analyze(traces, DefaultOptions())
+	d := mustAnalyze(traces, DefaultOptions())
 	if !slices.EqualFunc(r.Hops, d.Hops, func(a, b Hop) bool { return a.From == b.From && a.P99Us == b.P99Us && a.Count == b.Count }) {
 		t.Error("hop latencies depend on the critical-path mode")
 	}

@@ -21,7 +21,7 @@ func TestLayoutMatchesAnalyze(t *testing.T) {
 		for _, mode := range []Mode{ModeDefault, ModeJaeger} {
 			opts := perTraceOpts()
 			opts.CriticalPath = mode
-			r := Analyze(traces, opts)
+			r := mustAnalyze(traces, opts)
 			for i := range traces {
 				l := Layout(&traces[i], opts)
 				want := r.Traces[i]

@@ -143,7 +143,7 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 		traces, _ := generate(t, "-scenario", "mixed", "-traces", "400", "-seed", "11", "-orphans", "0.05")
 		opts := perTraceOpts()
 		opts.CriticalPath = mode
-		r := Analyze(traces, opts)
+		r := mustAnalyze(traces, opts)
 		want := map[string]int64{}
 		for _, tr := range r.Traces {
 			for _, s := range tr.CriticalPath {

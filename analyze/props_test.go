@@ -181,7 +181,7 @@ func TestRandomTraces(t *testing.T) {
 	for _, mode := range []Mode{ModeDefault, ModeJaeger} {
 		opts := perTraceOpts()
 		opts.CriticalPath = mode
-		r := Analyze(traces, opts)
+		r := mustAnalyze(traces, opts)
 		checkProperties(t, traces, r)
 		// Jaeger sections never overlap and stay within the root span.
 		if mode == ModeJaeger {

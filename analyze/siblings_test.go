@@ -149,7 +149,7 @@ func TestSuggestEvidence(t *testing.T) {
 			if tc.tolerance != 0 {
 				o.SerialTolerance = -1
 			}
-			r := Analyze(traces, o)
+			r := mustAnalyze(traces, o)
 			if len(r.Parallelizable) != tc.count {
 				t.Fatalf("%d candidates, want %d: %+v", len(r.Parallelizable), tc.count, r.Parallelizable)
 			}
@@ -194,7 +194,7 @@ func TestSiblingsStages(t *testing.T) {
 	)
 	o := suggestOpts()
 	o.SuggestDependent = true
-	r := Analyze([]tracefmt.Trace{tr}, o)
+	r := mustAnalyze([]tracefmt.Trace{tr}, o)
 	got := map[string]string{}
 	for _, c := range r.Parallelizable {
 		var calls []string
@@ -230,7 +230,7 @@ func TestSuggestLoopOrder(t *testing.T) {
 	}
 	o := suggestOpts()
 	o.SuggestDependent = true
-	r := Analyze(traces, o)
+	r := mustAnalyze(traces, o)
 	if len(r.Parallelizable) != 1 {
 		t.Fatalf("candidates %+v", r.Parallelizable)
 	}

@@ -72,7 +72,7 @@ func TestSuggestTruth(t *testing.T) {
 				t.Fatalf("truth has %d pairs", len(truth))
 			}
 			w := truth[0]
-			r := Analyze(traces, suggestOpts())
+			r := mustAnalyze(traces, suggestOpts())
 			if len(r.Parallelizable) != 1 {
 				t.Fatalf("%d candidates, want 1: %+v", len(r.Parallelizable), r.Parallelizable)
 			}
@@ -106,7 +106,7 @@ func TestSuggestTruth(t *testing.T) {
 			// overlap) are never candidates.
 			o := suggestOpts()
 			o.SuggestDependent = true
-			for _, c := range Analyze(traces, o).Parallelizable {
+			for _, c := range mustAnalyze(traces, o).Parallelizable {
 				for _, x := range c.Calls {
 					if x.To == "inventory" || x.To == "fraud" || x.To == "fulfillment" {
 						t.Errorf("fan-out call in candidate %+v", c)
@@ -116,7 +116,7 @@ func TestSuggestTruth(t *testing.T) {
 			// The same figures whatever the number of workers.
 			o = suggestOpts()
 			o.Workers = 1
-			if one := Analyze(traces, o); string(mustJSON(t, one.Parallelizable)) != string(mustJSON(t, r.Parallelizable)) {
+			if one := mustAnalyze(traces, o); string(mustJSON(t, one.Parallelizable)) != string(mustJSON(t, r.Parallelizable)) {
 				t.Errorf("one worker differs:\n%s\n%s", mustJSON(t, one.Parallelizable), mustJSON(t, r.Parallelizable))
 			}
 		})
@@ -134,7 +134,7 @@ func TestSuggestNone(t *testing.T) {
 			}
 			o := suggestOpts()
 			o.SuggestDependent = true // nothing at all, not even dependent-looking pairs
-			r := Analyze(traces, o)
+			r := mustAnalyze(traces, o)
 			if r.Parallelizable == nil || len(r.Parallelizable) != 0 {
 				t.Errorf("candidates %+v", r.Parallelizable)
 			}
@@ -160,7 +160,7 @@ func BenchmarkSuggest(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			for b.Loop() {
-				Analyze(traces, opts)
+				mustAnalyze(traces, opts)
 			}
 			n := float64(b.N) * float64(benchSpans)
 			b.ReportMetric(n/b.Elapsed().Seconds(), "spans/s")
@@ -176,13 +176,13 @@ func TestSuggestJSON(t *testing.T) {
 	for i := range uint64(4) {
 		traces = append(traces, callTrace(i+1, 25000, call{"users", "GetUser", 1000, 11000}, call{"orders", "ListOrders", 14000, 24000}))
 	}
-	b, _ := json.Marshal(Analyze(traces, suggestOpts()))
+	b, _ := json.Marshal(mustAnalyze(traces, suggestOpts()))
 	want := `"parallelizable":[{"service":"api","operation":"GET /x","calls":[{"to":"users","operation":"GetUser"},{"to":"orders","operation":"ListOrders"}],` +
 		`"traces":4,"evidence":"likely independent","savingMeanUs":13000,"savingP50Us":13000,"savingP99Us":13000,"p99BeforeUs":25000,"p99AfterUs":12000,"exemplars":[`
 	if !strings.Contains(string(b), want) {
 		t.Errorf("JSON lacks\n%s\nin\n%s", want, b)
 	}
-	if b, _ := json.Marshal(Analyze(traces, DefaultOptions())); strings.Contains(string(b), "parallelizable") || strings.Contains(string(b), "whatIf") {
+	if b, _ := json.Marshal(mustAnalyze(traces, DefaultOptions())); strings.Contains(string(b), "parallelizable") || strings.Contains(string(b), "whatIf") {
 		t.Errorf("plain analysis has the sections: %s", b)
 	}
 }

@@ -51,7 +51,7 @@ func TestTraceRowsHandBuilt(t *testing.T) {
 			sp{id: 8, parent: 7, start: 1010, end: 1030, svc: "api", op: "INSERT", kind: tracefmt.KindClient, attrs: db},
 		),
 	}
-	r := Analyze(traces, DefaultOptions())
+	r := mustAnalyze(traces, DefaultOptions())
 	if len(r.TraceRows) != 2 || r.TraceRows[0].ID != tid(1) || r.TraceRows[1].ID != tid(3) {
 		t.Fatalf("rows %+v", r.TraceRows)
 	}
@@ -109,10 +109,10 @@ func TestTraceRowsConsistent(t *testing.T) {
 		"-dup", "0.02", "-orphans", "0.05", "-skew-ms", "5")
 	opts := DefaultOptions()
 	opts.Workers = 1
-	r := Analyze(traces, opts)
+	r := mustAnalyze(traces, opts)
 	for _, w := range []int{3, 8} {
 		opts.Workers = w
-		o := Analyze(traces, opts)
+		o := mustAnalyze(traces, opts)
 		if !reflect.DeepEqual(o.TraceRows, r.TraceRows) || !reflect.DeepEqual(o.Hops, r.Hops) ||
 			!reflect.DeepEqual(o.Endpoints, r.Endpoints) || !reflect.DeepEqual(o.FanIn, r.FanIn) {
 			t.Fatalf("%d workers: rows or samples differ from 1 worker", w)

@@ -228,7 +228,7 @@ func TestTruthScenarios(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			traces, tr := generate(t, append([]string{"-scenario", tc.scenario, "-traces", tc.traces, "-seed", "7"}, tc.extra...)...)
-			r := Analyze(traces, perTraceOpts())
+			r := mustAnalyze(traces, perTraceOpts())
 			if r.Counts.Traces != tr.Totals.Traces || r.Counts.Spans != tr.Totals.Spans {
 				t.Errorf("counts: %d traces %d spans, truth %d / %d", r.Counts.Traces, r.Counts.Spans, tr.Totals.Traces, tr.Totals.Spans)
 			}
@@ -249,14 +249,14 @@ func TestTruthScenarios(t *testing.T) {
 func TestTruthDuplicates(t *testing.T) {
 	t.Parallel()
 	traces, tr := generate(t, "-scenario", "checkout", "-traces", "500", "-seed", "7", "-dup", "0.05")
-	r := Analyze(traces, perTraceOpts())
+	r := mustAnalyze(traces, perTraceOpts())
 	if r.Counts.DuplicatesMerged != tr.Faults.Duplicates.Count || tr.Faults.Duplicates.Count == 0 {
 		t.Errorf("duplicates merged %d, truth %d", r.Counts.DuplicatesMerged, tr.Faults.Duplicates.Count)
 	}
 	checkAggregates(t, r, tr)
 	checkTraces(t, r, tr)
 	clean, _ := generate(t, "-scenario", "checkout", "-traces", "500", "-seed", "7")
-	want := Analyze(clean, perTraceOpts())
+	want := mustAnalyze(clean, perTraceOpts())
 	r.Counts.DuplicatesMerged, r.Counts.Spans = 0, want.Counts.Spans
 	// Clocks count the spans read (copies too); the granularities must agree.
 	for i := range r.Clocks {
@@ -281,7 +281,7 @@ func TestTruthDuplicates(t *testing.T) {
 func TestTruthOrphans(t *testing.T) {
 	t.Parallel()
 	traces, tr := generate(t, "-scenario", "mixed", "-traces", "500", "-seed", "7", "-orphans", "0.1")
-	r := Analyze(traces, perTraceOpts())
+	r := mustAnalyze(traces, perTraceOpts())
 	o := tr.Faults.Orphans
 	if r.Counts.Orphans != o.OrphanCount || r.Counts.TracesWithOrphans != o.TracesAffected || o.OrphanCount == 0 {
 		t.Errorf("orphans: got %d in %d traces, truth %d in %d", r.Counts.Orphans, r.Counts.TracesWithOrphans, o.OrphanCount, o.TracesAffected)
@@ -317,7 +317,7 @@ func TestTruthSkew(t *testing.T) {
 	t.Parallel()
 	const skewUs = 40_000
 	traces, tr := generate(t, "-scenario", "checkout", "-traces", "500", "-seed", "7", "-skew-ms", "40")
-	r := Analyze(traces, perTraceOpts())
+	r := mustAnalyze(traces, perTraceOpts())
 	if r.Counts.SkewShifts == 0 {
 		t.Fatal("no skew shift")
 	}
@@ -349,7 +349,7 @@ func TestTruthSkew(t *testing.T) {
 	// Turned off, the skewed children are clipped instead, and nothing is shifted.
 	off := DefaultOptions()
 	off.SkewAdjust = false
-	r2 := Analyze(traces, off)
+	r2 := mustAnalyze(traces, off)
 	if r2.Counts.SkewShifts != 0 || len(r2.Warnings) != 0 || r2.Counts.ChildrenOutsideParent == 0 {
 		t.Errorf("skew adjust off: %+v, %d warnings", r2.Counts, len(r2.Warnings))
 	}

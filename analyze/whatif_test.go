@@ -117,7 +117,7 @@ func TestWhatIf(t *testing.T) {
 		{Spec: "to=pricing:-7ms", Match: to("pricing"), Factor: 1, Shift: -7 * time.Millisecond},
 		{Spec: "to=nobody:-1ms", Match: to("nobody"), Factor: 1, Shift: -time.Millisecond},
 	}
-	r := Analyze(whatIfTraces(), o)
+	r := mustAnalyze(whatIfTraces(), o)
 	if len(r.WhatIf) != 5 {
 		t.Fatalf("%d results", len(r.WhatIf))
 	}
@@ -151,7 +151,7 @@ func TestWhatIf(t *testing.T) {
 		t.Errorf("combined spec %q", s)
 	}
 	// Without what-ifs or Suggest, the report has neither section.
-	plain := Analyze(whatIfTraces(), DefaultOptions())
+	plain := mustAnalyze(whatIfTraces(), DefaultOptions())
 	if plain.WhatIf != nil || plain.Parallelizable != nil {
 		t.Errorf("plain analysis filled %v %v", plain.WhatIf, plain.Parallelizable)
 	}
@@ -167,7 +167,7 @@ func TestWhatIfAsync(t *testing.T) {
 	)
 	o := DefaultOptions()
 	o.WhatIf = []WhatIf{{Spec: "to=email:x0", Match: to("email"), Factor: 0}}
-	r := Analyze([]tracefmt.Trace{tr}, o)
+	r := mustAnalyze([]tracefmt.Trace{tr}, o)
 	if e := r.WhatIf[0].Endpoints; len(e) != 1 || e[0].P99AfterUs != 1000 || e[0].SavingMeanUs != 0 {
 		t.Errorf("%+v", r.WhatIf[0])
 	}
@@ -197,7 +197,7 @@ func TestSuggestHuge(t *testing.T) {
 	opts := suggestOpts()
 	opts.WhatIf = []WhatIf{{Spec: "to=db:x0.5", Match: to("db"), Factor: 0.5}}
 	begin := time.Now()
-	r := Analyze([]tracefmt.Trace{chain, wide, serial}, opts)
+	r := mustAnalyze([]tracefmt.Trace{chain, wide, serial}, opts)
 	if d := time.Since(begin); d > 5*time.Second {
 		t.Errorf("%v for 300,000 spans", d)
 	}

@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -59,7 +60,7 @@ func TestEvaluateAgainstTruth(t *testing.T) {
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
 			dir := tracegentest.Generate(t, "-scenario", scenario, "-traces", "400", "-seed", "3", "-format", "otlp-json")
-			res, err := tracefmt.Read([]string{filepath.Join(dir, "traces.otlp.json")}, tracefmt.Options{})
+			res, err := tracefmt.Read(context.Background(), []string{filepath.Join(dir, "traces.otlp.json")}, tracefmt.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +72,10 @@ func TestEvaluateAgainstTruth(t *testing.T) {
 			if err := json.Unmarshal(data, &truth); err != nil {
 				t.Fatal(err)
 			}
-			r := analyze.Analyze(res.Traces, analyze.DefaultOptions())
+			r, err := analyze.Analyze(context.Background(), res.Traces, analyze.DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			// Each target gets a line of its own, which says what to expect.
 			b := &Budget{Version: 1, File: "truth.yaml"}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -34,7 +35,7 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return analyzeRun(s, opts)
+			return analyzeRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -79,7 +80,7 @@ func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {
 	return opts, err
 }
 
-func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
+func analyzeRun(ctx context.Context, s *Streams, opts *AnalyzeOptions) error {
 	switch opts.Output {
 	case "table", "json", "markdown":
 	default:
@@ -96,22 +97,20 @@ func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
 		return inputError(err)
 	}
 	aopts.Suggest = opts.Output == "json" // the JSON carries the candidates; the tables do not show them
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Analyze: &aopts})
 	if err != nil {
 		return err
 	}
-	sum := tracefmt.Summarize(res)
-	rep := analyze.Analyze(res.Traces, aopts)
 	switch opts.Output {
 	case "json":
-		err = writeJSON(s.Out, analyzeJSON{Input: sum, Report: rep})
+		err = writeJSON(s.Out, analyzeJSON{Input: in.Summary, Report: in.Report})
 	default:
-		err = renderAnalyze(s.Out, sum, rep, opts, opts.Output == "markdown")
+		err = renderAnalyze(s.Out, in.Summary, in.Report, opts, opts.Output == "markdown")
 	}
 	if err != nil {
 		return err
 	}
-	return strictCheck(opts.Input, sum)
+	return in.strictErr()
 }
 
 // analyzeJSON is the documented JSON of `analyze -o json`: the input summary

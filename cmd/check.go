@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"hopbudget/analyze"
 	"hopbudget/budget"
 	"hopbudget/tracefmt"
 )
@@ -57,7 +57,7 @@ extension: .xml junit, .md markdown, .json json, .txt table.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return checkRun(s, opts)
+			return checkRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -115,7 +115,7 @@ func (o *CheckOptions) validate() (fileFormat string, err error) {
 	return "", fmt.Errorf("--output-file %q: cannot tell the format from the extension (.xml, .md, .json, .txt); set --output-file-format", o.OutputFile)
 }
 
-func checkRun(s *Streams, opts *CheckOptions) error {
+func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	fileFormat, err := opts.validate()
 	if err != nil {
 		return inputError(err)
@@ -124,19 +124,13 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	// The budget first: a broken file fails fast, before a long read.
-	b, err := loadBudget(opts.Budget)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts})
 	if err != nil {
 		return err
 	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
-	if err != nil {
-		return err
-	}
-	sum := tracefmt.Summarize(res)
-	rep := analyze.Analyze(res.Traces, aopts)
-	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
-	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
+	rep := in.Report
+	out := budget.Evaluate(in.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+	cr := &checkReport{Input: in.Summary, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
 		Mode: string(aopts.CriticalPath), Result: out}
 
 	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
@@ -151,7 +145,7 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 			return inputError(err)
 		}
 	}
-	if err := strictCheck(opts.Input, sum); err != nil {
+	if err := in.strictErr(); err != nil {
 		return err
 	}
 	if opts.Input.Strict && len(out.Warnings) > 0 {
@@ -162,19 +156,6 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}
 	}
 	return nil
-}
-
-// loadBudget loads and validates a budget file; errors are input errors.
-func loadBudget(path string) (*budget.Budget, error) {
-	b, err := budget.Load(path)
-	if err != nil {
-		var ve *budget.ValidationError
-		if errors.As(err, &ve) {
-			return nil, inputError(fmt.Errorf("invalid budget file:\n%v", ve))
-		}
-		return nil, inputError(fmt.Errorf("budget file: %v", err))
-	}
-	return b, nil
 }
 
 // checkReport is what the renderers of check show.

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,7 +86,7 @@ or input.`,
 				dash = 1
 			}
 			opts.Base, opts.Candidate = args[:dash], args[dash:]
-			return diffRun(s, opts)
+			return diffRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -114,7 +115,7 @@ func (o *DiffOptions) gates() ([]analyze.Gate, error) {
 	return gs, nil
 }
 
-func diffRun(s *Streams, opts *DiffOptions) error {
+func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 	if !contains(diffFormats, opts.Output) {
 		return inputError(fmt.Errorf("-o %q: want %s", opts.Output, strings.Join(diffFormats, ", ")))
 	}
@@ -138,16 +139,15 @@ func diffRun(s *Streams, opts *DiffOptions) error {
 	dr := &diffReport{Verbose: opts.Verbose, Mode: string(aopts.CriticalPath)}
 	var reps [2]*analyze.Report
 	for i, paths := range [][]string{opts.Base, opts.Candidate} {
-		res, err := readInputs(s, paths, opts.Input)
+		in, err := load(ctx, s, loadSpec{Paths: paths, Input: opts.Input, Analyze: &aopts})
 		if err != nil {
 			return err
 		}
-		sum := tracefmt.Summarize(res)
-		if err := strictCheck(opts.Input, sum); err != nil {
+		if err := in.strictErr(); err != nil {
 			return err
 		}
-		reps[i] = analyze.Analyze(res.Traces, aopts)
-		side := diffSide{Paths: paths, Traces: reps[i].Counts.Traces, TracesFiltered: reps[i].Counts.TracesFiltered, Input: sum}
+		reps[i] = in.Report
+		side := diffSide{Paths: paths, Traces: reps[i].Counts.Traces, TracesFiltered: reps[i].Counts.TracesFiltered, Input: in.Summary}
 		if i == 0 {
 			dr.Base = side
 		} else {

@@ -5,53 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"hopbudget/tracefmt"
 )
-
-// inputOptions are the flags every command that reads traces shares.
-type inputOptions struct {
-	Format string
-	Strict bool
-}
-
-func (o *inputOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Format, "format", "auto", "input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
-	fs.BoolVar(&o.Strict, "strict", false, "treat warnings (rejected spans, skipped files, …) as errors: exit code 2")
-}
-
-// readInputs reads every path, drawing progress on stderr when it is a
-// terminal. Decode errors come back as input errors (exit code 2).
-func readInputs(s *Streams, paths []string, o inputOptions) (*tracefmt.Result, error) {
-	format, err := tracefmt.ParseFormat(o.Format)
-	if err != nil {
-		return nil, inputError(err)
-	}
-	opts := tracefmt.Options{Format: format, Stdin: s.In}
-	if s.ErrIsTerminal {
-		opts.Progress = new(tracefmt.Progress)
-		stop := drawProgress(s, opts.Progress)
-		defer stop()
-	}
-	res, err := tracefmt.Read(paths, opts)
-	if err != nil {
-		return nil, inputError(err)
-	}
-	return res, nil
-}
-
-// strictCheck fails a --strict run that produced warnings.
-func strictCheck(o inputOptions, sum tracefmt.Summary) error {
-	if o.Strict && len(sum.Warnings) > 0 {
-		n := 0
-		for _, w := range sum.Warnings {
-			n += w.Count
-		}
-		return inputError(fmt.Errorf("--strict: %d warnings (first: %s)", n, sum.Warnings[0].Example))
-	}
-	return nil
-}
 
 // drawProgress redraws one status line on stderr until stop is called.
 func drawProgress(s *Streams, p *tracefmt.Progress) (stop func()) {

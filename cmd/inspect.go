@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ Spans read = spans kept + spans rejected (by reason), always.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return inspectRun(s, opts)
+			return inspectRun(c.Context(), s, opts)
 		},
 	}
 	opts.Input.addFlags(c.Flags())
@@ -34,15 +35,15 @@ Spans read = spans kept + spans rejected (by reason), always.`,
 	return c
 }
 
-func inspectRun(s *Streams, opts *InspectOptions) error {
+func inspectRun(ctx context.Context, s *Streams, opts *InspectOptions) error {
 	if opts.Output != "table" && opts.Output != "json" {
 		return inputError(fmt.Errorf("-o %q: want table or json", opts.Output))
 	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input})
 	if err != nil {
 		return err
 	}
-	sum := tracefmt.Summarize(res)
+	sum := in.Summary
 	if opts.Output == "json" {
 		err = writeJSON(s.Out, struct {
 			Input tracefmt.Summary `json:"input"`
@@ -53,5 +54,5 @@ func inspectRun(s *Streams, opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
-	return strictCheck(opts.Input, sum)
+	return in.strictErr()
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -56,7 +57,7 @@ The trace input format flag is --input-format here (--format chooses the profile
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return profileRun(s, opts)
+			return profileRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -113,7 +114,7 @@ func (o *ProfileOptions) band() (analyze.Band, error) {
 	return analyze.Band{}, nil
 }
 
-func profileRun(s *Streams, opts *ProfileOptions) error {
+func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	format, err := opts.format()
 	if err != nil {
 		return inputError(err)
@@ -142,12 +143,11 @@ func profileRun(s *Streams, opts *ProfileOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input})
 	if err != nil {
 		return err
 	}
-	sum := tracefmt.Summarize(res)
-	p := analyze.BuildProfile(res.Traces, aopts, band)
+	p := analyze.BuildProfile(in.Traces(), aopts, band)
 
 	var buf bytes.Buffer
 	switch format {
@@ -169,5 +169,5 @@ func profileRun(s *Streams, opts *ProfileOptions) error {
 		return inputError(err)
 	}
 	renderProfileSummary(s.Err, p, format, opts.OutputFile)
-	return strictCheck(opts.Input, sum)
+	return in.strictErr()
 }

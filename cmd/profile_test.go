@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -39,13 +40,17 @@ func TestProfileGolden(t *testing.T) {
 // demoReport analyses testdata/demo in-process, as analyze does.
 func demoReport(t *testing.T, perTrace bool) *analyze.Report {
 	t.Helper()
-	res, err := tracefmt.Read([]string{"testdata/demo"}, tracefmt.Options{})
+	res, err := tracefmt.Read(context.Background(), []string{"testdata/demo"}, tracefmt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := analyze.DefaultOptions()
 	opts.PerTrace = perTrace
-	return analyze.Analyze(res.Traces, opts)
+	r, err := analyze.Analyze(context.Background(), res.Traces, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // foldedSum adds up the values of folded output and checks each line.
@@ -214,13 +219,16 @@ func checkPprofTop(t *testing.T, goBin string, paths []string, exact bool) {
 	if _, stderr, code := run(t, "", append([]string{"profile", "-o", file}, paths...)...); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	res, err := tracefmt.Read(paths, tracefmt.Options{})
+	res, err := tracefmt.Read(context.Background(), paths, tracefmt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := analyze.DefaultOptions()
 	opts.PerTrace = true
-	r := analyze.Analyze(res.Traces, opts)
+	r, err := analyze.Analyze(context.Background(), res.Traces, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp, cpN := map[string]int64{}, map[string]int64{}
 	for _, tr := range r.Traces {
 		for _, s := range tr.CriticalPath {

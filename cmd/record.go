@@ -249,7 +249,9 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	var checkErr error
 	if opts.Check.Budget != "" {
 		opts.Check.Paths = []string{out}
-		checkErr = checkRun(s, &opts.Check)
+		// The recording is stopped, often by the very signal that cancelled
+		// ctx: the check of what was received runs to the end.
+		checkErr = checkRun(context.WithoutCancel(ctx), s, &opts.Check)
 	}
 	if c := rec.Command; c != nil && c.Code != 0 && c.StoppedBy != "--duration" {
 		return &exitError{code: c.Code, err: fmt.Errorf("%s exited with status %d", c.Name, c.Code)}

@@ -212,7 +212,7 @@ func TestRecordBudget(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
 				}
 			}
-			res, err := tracefmt.Read([]string{out}, tracefmt.Options{})
+			res, err := tracefmt.Read(context.Background(), []string{out}, tracefmt.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestRecordUntilCancelled(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
 		}
 	}
-	res, err := tracefmt.Read([]string{out}, tracefmt.Options{})
+	res, err := tracefmt.Read(context.Background(), []string{out}, tracefmt.Options{})
 	if err != nil || tracefmt.Summarize(res).Spans != 5 {
 		t.Errorf("recording: %v, %v", res, err)
 	}
@@ -345,7 +345,7 @@ func TestRecordStopsCommand(t *testing.T) {
 
 func assertRecorded(t *testing.T, path, op string) {
 	t.Helper()
-	res, err := tracefmt.Read([]string{path}, tracefmt.Options{})
+	res, err := tracefmt.Read(context.Background(), []string{path}, tracefmt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -57,7 +58,7 @@ input gives the same bytes.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return reportRun(s, opts)
+			return reportRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -92,8 +93,8 @@ func (o *ReportOptions) validate() (analyze.Band, error) {
 	return b, nil
 }
 
-func reportRun(s *Streams, opts *ReportOptions) error {
-	in, err := computeReport(s, opts)
+func reportRun(ctx context.Context, s *Streams, opts *ReportOptions) error {
+	in, err := computeReport(ctx, s, opts)
 	if err != nil {
 		return err
 	}
@@ -112,11 +113,11 @@ func reportRun(s *Streams, opts *ReportOptions) error {
 		fmt.Fprintf(s.Err, "wrote %s (%s): %d traces, %d endpoints, %d hops, %s\n", opts.Output, humanBytes(int64(buf.Len())),
 			in.Report.Counts.Traces, len(in.Report.Endpoints), len(in.Report.Hops), plural(len(in.Picks), "exemplar trace"))
 	}
-	return strictCheck(opts.Input, in.Input)
+	return strictCheck(opts.Input.Strict, in.Input)
 }
 
 // computeReport reads and analyses the traces: everything the report shows.
-func computeReport(s *Streams, opts *ReportOptions) (*reportInput, error) {
+func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*reportInput, error) {
 	band, err := opts.validate()
 	if err != nil {
 		return nil, inputError(err)
@@ -125,30 +126,19 @@ func computeReport(s *Streams, opts *ReportOptions) (*reportInput, error) {
 	if err != nil {
 		return nil, inputError(err)
 	}
-	var b *budget.Budget
-	if opts.Budget != "" {
-		// The budget first: a broken file fails fast, before a long read.
-		if b, err = budget.Load(opts.Budget); err != nil {
-			var ve *budget.ValidationError
-			if errors.As(err, &ve) {
-				return nil, inputError(fmt.Errorf("invalid budget file:\n%v", ve))
-			}
-			return nil, inputError(fmt.Errorf("budget file: %v", err))
-		}
-	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	aopts.Suggest = true
+	l, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts})
 	if err != nil {
 		return nil, err
 	}
-	aopts.Suggest = true
-	rep := analyze.Analyze(res.Traces, aopts)
+	rep, traces := l.Report, l.Traces()
 	var verdict *budget.Result
-	if b != nil {
-		verdict = budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+	if l.Budget != nil {
+		verdict = budget.Evaluate(l.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.
-	profiles := analyze.BuildProfiles(res.Traces, aopts, append([]analyze.Band{band}, heatBands...))
+	profiles := analyze.BuildProfiles(traces, aopts, append([]analyze.Band{band}, heatBands...))
 
 	// The exemplars: analysed again, alone, for their span layout.
 	picks := pickExemplars(rep, verdict, opts.Exemplars)
@@ -157,11 +147,11 @@ func computeReport(s *Streams, opts *ReportOptions) (*reportInput, error) {
 		want[p.ID] = i
 	}
 	layouts := make([]*analyze.TraceLayout, len(picks))
-	for i := range res.Traces {
-		if k, ok := want[res.Traces[i].ID]; ok {
-			layouts[k] = analyze.Layout(&res.Traces[i], aopts)
+	for i := range traces {
+		if k, ok := want[traces[i].ID]; ok {
+			layouts[k] = analyze.Layout(&traces[i], aopts)
 		}
 	}
-	return &reportInput{Title: opts.Title, Input: tracefmt.Summarize(res), Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
+	return &reportInput{Title: opts.Title, Input: l.Summary, Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
 		Tail: profiles[0], Heat: profiles[1:], Picks: picks, Layouts: layouts, Top: opts.Top}, nil
 }

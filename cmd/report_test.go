@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -22,7 +23,7 @@ func demoReportInput(t *testing.T) *reportInput {
 		Budget: "testdata/budget/demo.yaml", Paths: []string{"testdata/demo"}}
 	opts.CriticalPath, opts.SkewAdjust = "default", true
 	s := &Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
-	in, err := computeReport(s, opts)
+	in, err := computeReport(context.Background(), s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -53,7 +54,7 @@ CHANGE is -DURATION, +DURATION or xFACTOR.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			return suggestRun(s, opts)
+			return suggestRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -68,7 +69,7 @@ CHANGE is -DURATION, +DURATION or xFACTOR.`,
 	return c
 }
 
-func suggestRun(s *Streams, opts *SuggestOptions) error {
+func suggestRun(ctx context.Context, s *Streams, opts *SuggestOptions) error {
 	switch opts.Output {
 	case "table", "json", "markdown":
 	default:
@@ -99,21 +100,20 @@ func suggestRun(s *Streams, opts *SuggestOptions) error {
 	if opts.SerialTolerance == 0 {
 		aopts.SerialTolerance = -1 // analyze reads 0 as the default
 	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Analyze: &aopts})
 	if err != nil {
 		return err
 	}
-	sum := tracefmt.Summarize(res)
-	rep := analyze.Analyze(res.Traces, aopts)
+	rep := in.Report
 	if opts.Output == "json" {
-		err = writeJSON(s.Out, suggestJSON{Input: sum, Parallelizable: rep.Parallelizable, WhatIf: rep.WhatIf})
+		err = writeJSON(s.Out, suggestJSON{Input: in.Summary, Parallelizable: rep.Parallelizable, WhatIf: rep.WhatIf})
 	} else {
-		err = renderSuggest(s.Out, sum, rep, opts, opts.Output == "markdown")
+		err = renderSuggest(s.Out, in.Summary, rep, opts, opts.Output == "markdown")
 	}
 	if err != nil {
 		return err
 	}
-	return strictCheck(opts.Input, sum)
+	return in.strictErr()
 }
 
 // suggestJSON is the documented JSON of `suggest -o json`.

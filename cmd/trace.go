@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ plain ASCII, 100 columns wide (--width to change).`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.TraceID, opts.Paths = args[0], args[1:]
-			return traceRun(s, opts)
+			return traceRun(c.Context(), s, opts)
 		},
 	}
 	f := c.Flags()
@@ -64,7 +65,7 @@ plain ASCII, 100 columns wide (--width to change).`,
 	return c
 }
 
-func traceRun(s *Streams, opts *TraceOptions) error {
+func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
 	mode, err := analyze.ParseMode(opts.CriticalPath)
 	if err != nil {
 		return inputError(err)
@@ -81,11 +82,11 @@ func traceRun(s *Streams, opts *TraceOptions) error {
 	if _, err := hex.DecodeString(id + strings.Repeat("0", len(id)%2)); err != nil || id == "" || len(id) > 32 {
 		return inputError(fmt.Errorf("trace ID %q: want up to 32 hex digits", opts.TraceID))
 	}
-	res, err := readInputs(s, opts.Paths, opts.Input)
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input})
 	if err != nil {
 		return err
 	}
-	tr, err := findTrace(res.Traces, id)
+	tr, err := findTrace(in.Traces(), id)
 	if err != nil {
 		return inputError(err)
 	}
@@ -99,7 +100,7 @@ func traceRun(s *Streams, opts *TraceOptions) error {
 	if err := renderTrace(s.Out, l, ro); err != nil {
 		return err
 	}
-	return strictCheck(opts.Input, tracefmt.Summarize(res))
+	return in.strictErr()
 }
 
 // terminalWidth is stdout's width when it is a terminal, else the default.

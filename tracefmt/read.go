@@ -2,6 +2,7 @@ package tracefmt
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +73,11 @@ type Result struct {
 // It stops at the first undecodable input with a *DecodeError. Files found
 // by walking a directory that are not trace exports at all are skipped with
 // a warning; a file named explicitly must decode.
-func Read(paths []string, opts Options) (*Result, error) {
+//
+// ctx is checked before each input and at every chunk a decoder reads (at
+// most 256 KiB of decompressed input): once it is done, Read returns an
+// error that wraps ctx.Err().
+func Read(ctx context.Context, paths []string, opts Options) (*Result, error) {
 	inputs, err := expand(paths)
 	if err != nil {
 		return nil, err
@@ -80,7 +85,10 @@ func Read(paths []string, opts Options) (*Result, error) {
 	k := NewSink()
 	res := &Result{Sink: k}
 	for _, in := range inputs {
-		fsum, err := readOne(in, opts, k)
+		if err := ctx.Err(); err != nil {
+			return nil, interrupted(err)
+		}
+		fsum, err := readOne(ctx, in, opts, k)
 		if err != nil {
 			var skip *notTraceError
 			if in.walked && errors.As(err, &skip) {
@@ -162,22 +170,43 @@ type notTraceError struct{ msg string }
 
 func (e *notTraceError) Error() string { return e.msg }
 
-// countingReader feeds Progress from the decoding goroutine itself, so the
-// sink's counters are read without a race.
+// interrupted wraps a context's error so that it names what stopped.
+func interrupted(err error) error { return fmt.Errorf("reading stopped: %w", err) }
+
+// countingReader counts the raw (compressed) bytes read. It may run on a
+// decompressor's own goroutine (zstd reads ahead), so it touches nothing but
+// the atomic byte count.
 type countingReader struct {
 	r io.Reader
 	p *Progress
-	k *Sink
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.p.Bytes.Add(int64(n))
-	c.p.Spans.Store(int64(c.k.Read))
 	return n, err
 }
 
-func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
+// chunkReader sits between the decompressed stream and the decoder's
+// buffer, so its Read runs on the decoder's goroutine once per chunk: it
+// publishes the sink's span count (which only that goroutine writes) and
+// stops the decoder when ctx is done.
+type chunkReader struct {
+	ctx context.Context
+	r   io.Reader
+	p   *Progress
+	k   *Sink
+}
+
+func (c *chunkReader) Read(b []byte) (int, error) {
+	c.p.Spans.Store(int64(c.k.Read))
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary, error) {
 	var raw io.Reader
 	if in.name == "-" {
 		if opts.Stdin == nil {
@@ -192,7 +221,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		defer f.Close()
 		raw = f
 	}
-	cr := &countingReader{r: raw, p: opts.Progress, k: k}
+	cr := &countingReader{r: raw, p: opts.Progress}
 	if cr.p == nil {
 		cr.p = new(Progress)
 	}
@@ -200,7 +229,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	fsum := &FileSummary{Name: in.name, Compression: "none", services: map[string]int{}}
 	bytes0 := cr.p.Bytes.Load()
 
-	var r io.Reader = br
+	var r io.Reader = br // decompressed
 	magic, _ := br.Peek(4)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
@@ -210,7 +239,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		}
 		defer zr.Close()
 		fsum.Compression = "gzip"
-		r = bufio.NewReaderSize(zr, 256<<10)
+		r = zr
 	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
 		zr, err := zstd.NewReader(br)
 		if err != nil {
@@ -218,12 +247,15 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		}
 		defer zr.Close()
 		fsum.Compression = "zstd"
-		r = bufio.NewReaderSize(zr.IOReadCloser(), 256<<10)
+		r = zr.IOReadCloser()
 	}
-	dr := r.(*bufio.Reader)
+	dr := bufio.NewReaderSize(&chunkReader{ctx: ctx, r: r, p: cr.p, k: k}, 256<<10)
 	format := opts.Format
 	if format == "" {
 		head, err := dr.Peek(sniffWindow)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, interrupted(cerr)
+		}
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
 		}
@@ -239,6 +271,11 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	err := decoders[format](dr, in.name, k)
 	k.endFile()
 	fsum.Bytes = cr.p.Bytes.Load() - bytes0
+	cr.p.Spans.Store(int64(k.Read))
+	if cerr := ctx.Err(); cerr != nil {
+		// The decoder saw the cut-off stream; what it made of it is moot.
+		return nil, interrupted(cerr)
+	}
 	if err != nil {
 		return nil, wrapDecodeError(err, in.name, fsum.Compression)
 	}

@@ -2,6 +2,7 @@ package tracefmt
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestReadCompressionAndSplitGiveSameSpans(t *testing.T) {
 	gz := tracegentest.Generate(t, append(args, "-compress", "gzip", "-split", "3")...)
 	zst := tracegentest.Generate(t, append(args, "-compress", "zstd")...)
 
-	want, err := Read([]string{filepath.Join(plain, "traces.otlp.json")}, Options{})
+	want, err := Read(context.Background(), []string{filepath.Join(plain, "traces.otlp.json")}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestReadCompressionAndSplitGiveSameSpans(t *testing.T) {
 			byFormat[ext] = append(byFormat[ext], f)
 		}
 		for ext, fs := range byFormat {
-			got, err := Read(fs, Options{})
+			got, err := Read(context.Background(), fs, Options{})
 			if err != nil {
 				t.Fatalf("%s: %v", ext, err)
 			}
@@ -102,7 +103,7 @@ func TestReadDirectoryGlobStdin(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a trace"), 0o644)
 
-	fromDir, err := Read([]string{dir}, Options{})
+	fromDir, err := Read(context.Background(), []string{dir}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestReadDirectoryGlobStdin(t *testing.T) {
 		t.Errorf("%d traces, want 30 (traces straddle the two files)", len(fromDir.Traces))
 	}
 
-	fromGlob, err := Read([]string{filepath.Join(gen, "traces-*.jaeger.json")}, Options{})
+	fromGlob, err := Read(context.Background(), []string{filepath.Join(gen, "traces-*.jaeger.json")}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestReadDirectoryGlobStdin(t *testing.T) {
 	}
 
 	b, _ := os.ReadFile(filepath.Join(gen, "traces-000.otlp.jsonl"))
-	fromStdin, err := Read([]string{"-"}, Options{Stdin: bytes.NewReader(b)})
+	fromStdin, err := Read(context.Background(), []string{"-"}, Options{Stdin: bytes.NewReader(b)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestReadErrorsNameTheFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Read([]string{tc.path}, tc.opts)
+			_, err := Read(context.Background(), []string{tc.path}, tc.opts)
 			if err == nil {
 				t.Fatalf("no error, want one containing %q", tc.want)
 			}

@@ -77,7 +77,7 @@ func TestSDKRoundTrip(t *testing.T) {
 // every span with what the SDK recorded.
 func checkModel(t *testing.T, path string, stubs tracetest.SpanStubs) {
 	t.Helper()
-	res, err := tracefmt.Read([]string{path}, tracefmt.Options{})
+	res, err := tracefmt.Read(context.Background(), []string{path}, tracefmt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
