@@ -351,3 +351,21 @@ func mustAnalyze(traces []tracefmt.Trace, opts Options) *Report {
 	}
 	return r
 }
+
+// mustBuildProfile is BuildProfile without a deadline.
+func mustBuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
+	p, err := BuildProfile(context.Background(), traces, opts, band)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// mustBuildProfiles is BuildProfiles without a deadline.
+func mustBuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profile {
+	ps, err := BuildProfiles(context.Background(), traces, opts, bands)
+	if err != nil {
+		panic(err)
+	}
+	return ps
+}

@@ -136,9 +136,9 @@ func TestBuildProfilesMatchesBuildProfile(t *testing.T) {
 	traces, _ := generate(t, "-scenario", "mixed", "-traces", "300", "-seed", "11", "-orphans", "0.05")
 	bands := []Band{{95, 100}, {}, {0, 50}, {99, 100}}
 	opts := DefaultOptions()
-	ps := BuildProfiles(traces, opts, bands)
+	ps := mustBuildProfiles(traces, opts, bands)
 	for k, b := range bands {
-		if want := BuildProfile(traces, opts, b); !reflect.DeepEqual(ps[k], want) {
+		if want := mustBuildProfile(traces, opts, b); !reflect.DeepEqual(ps[k], want) {
 			t.Errorf("band %s differs from BuildProfile", b)
 		}
 	}

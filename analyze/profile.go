@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -240,16 +241,21 @@ func (w *profWorker) add(stack int32, t int, v int64) {
 // BuildProfile analyses every trace (clean-up passes, critical path, as
 // Analyze does with opts; opts.Endpoint filters by primary root) and
 // aggregates the traces band keeps into stacks. Traces are analysed in
-// parallel; the result does not depend on the number of workers.
-func BuildProfile(traces []tracefmt.Trace, opts Options, band Band) *Profile {
-	return BuildProfiles(traces, opts, []Band{band})[0]
+// parallel; the result does not depend on the number of workers. ctx is
+// checked as in Analyze.
+func BuildProfile(ctx context.Context, traces []tracefmt.Trace, opts Options, band Band) (*Profile, error) {
+	ps, err := BuildProfiles(ctx, traces, opts, []Band{band})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
 }
 
 // BuildProfiles is BuildProfile for several bands at once: the traces are
 // analysed once and each band keeps its own requests, so a heatmap of call
 // paths × percentile bands costs one pass, not one per band. Profile k is
 // exactly BuildProfile(traces, opts, bands[k]).
-func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profile {
+func BuildProfiles(ctx context.Context, traces []tracefmt.Trace, opts Options, bands []Band) ([]*Profile, error) {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
@@ -265,7 +271,7 @@ func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profi
 		w := &profWorker{frameIdx: map[key2]int32{}, stackIdx: map[[2]int32]int32{}}
 		for {
 			c := int(next.Add(1) - 1)
-			if c >= nch {
+			if c >= nch || ctx.Err() != nil {
 				break
 			}
 			out := &outs[c]
@@ -285,6 +291,9 @@ func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profi
 		}
 		wg.Wait()
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(err)
+	}
 	var counts Counts
 	for _, w := range ws {
 		counts.add(&w.counts)
@@ -296,7 +305,7 @@ func BuildProfiles(traces []tracefmt.Trace, opts Options, bands []Band) []*Profi
 		p.fill(outs, ws, keep)
 		ps[k] = p
 	}
-	return ps
+	return ps, nil
 }
 
 // profile analyses trace ti into out: the per-trace part of BuildProfile.

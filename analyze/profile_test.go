@@ -75,7 +75,7 @@ func TestBuildProfile(t *testing.T) {
 	}
 	traces = append(traces, mkTrace(99, sp{id: 1, start: 0, end: 7, svc: "fe", op: "POST /x"}))
 
-	p := BuildProfile(traces, DefaultOptions(), Band{})
+	p := mustBuildProfile(traces, DefaultOptions(), Band{})
 	names := func(st ProfileStack) string {
 		var fs []string
 		for _, f := range st.Frames {
@@ -116,7 +116,7 @@ func TestBuildProfile(t *testing.T) {
 	}
 
 	// The slowest 20% of each endpoint: requests k = 9, 10 and the one POST.
-	p = BuildProfile(traces, DefaultOptions(), Band{Lo: 80, Hi: 100})
+	p = mustBuildProfile(traces, DefaultOptions(), Band{Lo: 80, Hi: 100})
 	if p.Traces != 3 || p.TotalUs[SampleCriticalPath] != 100*19+7 {
 		t.Errorf("band: %d traces, critical path %d µs", p.Traces, p.TotalUs[SampleCriticalPath])
 	}
@@ -128,7 +128,7 @@ func TestBuildProfile(t *testing.T) {
 	// The endpoint filter applies before the band.
 	opts := DefaultOptions()
 	opts.Endpoint = func(s, op string) bool { return op == "POST /x" }
-	p = BuildProfile(traces, opts, Band{})
+	p = mustBuildProfile(traces, opts, Band{})
 	if p.Traces != 1 || p.Counts.TracesFiltered != 10 || len(p.Stacks) != 1 {
 		t.Errorf("filtered: %d traces, %d filtered, %d stacks", p.Traces, p.Counts.TracesFiltered, len(p.Stacks))
 	}
@@ -151,7 +151,7 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 			}
 		}
 		opts.PerTrace, opts.Workers = false, 1
-		p := BuildProfile(traces, opts, Band{})
+		p := mustBuildProfile(traces, opts, Band{})
 		got := map[string]int64{}
 		for _, st := range p.Stacks {
 			if v := st.Us[SampleCriticalPath]; v != 0 {
@@ -175,9 +175,9 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 			}
 		}
 		band := Band{Lo: 90, Hi: 100}
-		one := BuildProfile(traces, opts, band)
+		one := mustBuildProfile(traces, opts, band)
 		opts.Workers = 4
-		if four := BuildProfile(traces, opts, band); !reflect.DeepEqual(one, four) {
+		if four := mustBuildProfile(traces, opts, band); !reflect.DeepEqual(one, four) {
 			t.Errorf("%s: the profile depends on the number of workers", mode)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -141,7 +140,7 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 		if err := renderCheck(&buf, fileFormat, cr, false); err != nil {
 			return err
 		}
-		if err := os.WriteFile(opts.OutputFile, buf.Bytes(), 0o644); err != nil {
+		if err := writeFileAtomic(ctx, opts.OutputFile, buf.Bytes()); err != nil {
 			return inputError(err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -147,7 +146,10 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
-	p := analyze.BuildProfile(in.Traces(), aopts, band)
+	p, err := analyze.BuildProfile(ctx, in.Traces(), aopts, band)
+	if err != nil {
+		return err
+	}
 
 	var buf bytes.Buffer
 	switch format {
@@ -165,7 +167,7 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 		if _, err := s.Out.Write(buf.Bytes()); err != nil {
 			return err
 		}
-	} else if err := os.WriteFile(opts.OutputFile, buf.Bytes(), 0o644); err != nil {
+	} else if err := writeFileAtomic(ctx, opts.OutputFile, buf.Bytes()); err != nil {
 		return inputError(err)
 	}
 	renderProfileSummary(s.Err, p, format, opts.OutputFile)

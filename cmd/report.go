@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -107,7 +106,7 @@ func reportRun(ctx context.Context, s *Streams, opts *ReportOptions) error {
 			return err
 		}
 	} else {
-		if err := os.WriteFile(opts.Output, buf.Bytes(), 0o644); err != nil {
+		if err := writeFileAtomic(ctx, opts.Output, buf.Bytes()); err != nil {
 			return inputError(err)
 		}
 		fmt.Fprintf(s.Err, "wrote %s (%s): %d traces, %d endpoints, %d hops, %s\n", opts.Output, humanBytes(int64(buf.Len())),
@@ -138,7 +137,10 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.
-	profiles := analyze.BuildProfiles(traces, aopts, append([]analyze.Band{band}, heatBands...))
+	profiles, err := analyze.BuildProfiles(ctx, traces, aopts, append([]analyze.Band{band}, heatBands...))
+	if err != nil {
+		return nil, err
+	}
 
 	// The exemplars: analysed again, alone, for their span layout.
 	picks := pickExemplars(rep, verdict, opts.Exemplars)
