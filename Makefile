@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/hopbudget
 DEMO    := testdata/demo
 
-.PHONY: build demo test bench fuzz clean
+.PHONY: build demo test race bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -19,6 +19,20 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test ./...
+	$(MAKE) race
+
+# The race detector over the code that runs goroutines: decoding beside a
+# decompressor's read-ahead and the progress line (tracefmt.Read), the
+# per-trace workers (analyze), the OTLP receiver's servers, and record with
+# the command it runs. Only the tests that exercise that concurrency run (the
+# race detector slows code 5-10x, and every test is ~4 min of CPU under it):
+# measured 23 s of CPU once the race build is cached. TestRecordStopsCommand is left out: its 500 ms --duration
+# is shorter than a child test binary built with -race takes to start.
+race:
+	$(GO) test -race -run '^TestRead' ./tracefmt/
+	$(GO) test -race -run '^(TestDeterminism|TestAnalyzeStopsWhenCancelled|TestBuildProfilesMatchesBuildProfile)$$' ./analyze/
+	$(GO) test -race ./tracefmt/otlpreceiver/
+	$(GO) test -race -run '^(TestRecordBudget|TestRecordCommandFailureWins|TestRecordUntilCancelled|TestCancelledContextStopsEveryCommand)$$' ./cmd/
 
 # Benchmarks generate ~1M-span inputs with ../shared/tracegen into the
 # system temp folder (cached between runs), never into the repository.
