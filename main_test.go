@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 // rchar is the number of bytes process pid has read (Linux's /proc/PID/io).

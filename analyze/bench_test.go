@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"hopbudget/internal/tracegentest"
 	"hopbudget/tracefmt"
-	"hopbudget/tracefmt/tracegentest"
 )
 
 var (

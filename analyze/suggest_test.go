@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"hopbudget/internal/tracegentest"
 	"hopbudget/tracefmt"
-	"hopbudget/tracefmt/tracegentest"
 )
 
 // truthPair is truth.json's parallelizable entry.

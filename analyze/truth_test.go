@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"hopbudget/internal/tracegentest"
 	"hopbudget/tracefmt"
-	"hopbudget/tracefmt/tracegentest"
 )
 
 // truth is the part of tracegen's truth.json the tests compare with.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"hopbudget/analyze"
+	"hopbudget/internal/tracegentest"
 	"hopbudget/tracefmt"
-	"hopbudget/tracefmt/tracegentest"
 )
 
 // truthFile is the part of tracegen's truth.json these tests use.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 func TestDiffGolden(t *testing.T) {

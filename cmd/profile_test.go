@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"hopbudget/analyze"
+	"hopbudget/internal/tracegentest"
 	"hopbudget/tracefmt"
-	"hopbudget/tracefmt/tracegentest"
 )
 
 func TestProfileGolden(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 // BenchmarkReportVsAnalyze runs `analyze` and `report` in-process on ~1M

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 // TestReportInBrowser opens reports in headless Chromium, driven over the

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 // cancellingReader cancels its context once after bytes have been read,

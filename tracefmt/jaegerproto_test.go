@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 
 	model "github.com/jaegertracing/jaeger-idl/model/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopbudget/tracefmt/tracegentest"
+	"hopbudget/internal/tracegentest"
 )
 
 // spanKey is what must survive every format and compression.
