@@ -27,7 +27,7 @@
 //     than its parent is only moved to not start before it), with its
 //     same-service descendants, as Jaeger's clock-skew adjuster does.
 //     Same-service children are never shifted on their own. Each shift is
-//     warned with its size. Options.SkewAdjust turns it off.
+//     warned with its size. Options.NoSkewAdjust turns it off.
 //  6. clip: for the critical path, each span's interval is cut to its
 //     parent's (already cut) interval; children that do not meet it are
 //     ignored with their subtree.

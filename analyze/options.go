@@ -27,15 +27,16 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown critical-path mode %q: want default or jaeger", s)
 }
 
-// Options controls Analyze. The zero value is valid but turns clock-skew
-// adjustment off; DefaultOptions gives the command's defaults.
+// Options controls Analyze. The zero value is the default analysis (that of
+// `hopbudget analyze` without flags): every field turns something on or off
+// relative to it.
 type Options struct {
 	// CriticalPath is the critical-path definition ("" = default).
 	CriticalPath Mode
-	// SkewAdjust shifts cross-service children that do not fit in their
-	// parent (the clock-skew pass). Ignored in jaeger mode, which never
-	// corrects skew.
-	SkewAdjust bool
+	// NoSkewAdjust turns off the clock-skew pass, which shifts
+	// cross-service children that do not fit in their parent. Jaeger mode
+	// never corrects skew, whatever this says.
+	NoSkewAdjust bool
 	// Endpoint restricts the analysis to traces whose primary root matches
 	// (service, operation). nil keeps every trace.
 	Endpoint func(service, operation string) bool
@@ -66,9 +67,10 @@ type Options struct {
 	Workers int
 }
 
-// DefaultOptions are the defaults of `hopbudget analyze`.
+// DefaultOptions are the defaults of `hopbudget analyze`: the zero value,
+// named for callers that read better with it.
 func DefaultOptions() Options {
-	return Options{CriticalPath: ModeDefault, SkewAdjust: true}
+	return Options{}
 }
 
 func (o *Options) workers(traces int) int {

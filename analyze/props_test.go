@@ -162,7 +162,7 @@ func TestRandomTraces(t *testing.T) {
 	}
 	for _, skew := range []bool{true, false} {
 		opts := DefaultOptions()
-		opts.SkewAdjust = skew
+		opts.NoSkewAdjust = !skew
 		ts := newTraceState(&opts, nil)
 		for i := range traces {
 			ts.reset(int32(i), &traces[i])

@@ -21,11 +21,11 @@ import (
 //   - Asynchronous children (consumers) are never shifted on their own
 //     account: they legitimately outlive their parent.
 //
-// Each cross-service shift is warned with its size. Off when
-// Options.SkewAdjust is false (children then keep their times; only the
-// clip pass applies) and in jaeger mode, which reproduces the UI.
+// Each cross-service shift is warned with its size. Off with
+// Options.NoSkewAdjust (children then keep their times; only the clip pass
+// applies) and in jaeger mode, which reproduces the UI.
 func adjustSkew(ts *traceState) {
-	if !ts.opts.SkewAdjust || ts.opts.CriticalPath == ModeJaeger {
+	if ts.opts.NoSkewAdjust || ts.opts.CriticalPath == ModeJaeger {
 		return
 	}
 	nd := ts.nodes

@@ -54,7 +54,7 @@ func TestAdjustSkew(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := DefaultOptions()
-			opts.SkewAdjust, opts.CriticalPath = tc.on, tc.mode
+			opts.NoSkewAdjust, opts.CriticalPath = !tc.on, tc.mode
 			ts := built(t, mkTrace(1, spans...), opts)
 			if ts.counts.SkewShifts != tc.shifts || ts.counts.SpansShifted != tc.moved || len(ts.warns) != tc.shifts {
 				t.Errorf("shifts %d moved %d warnings %d; want %d %d", ts.counts.SkewShifts, ts.counts.SpansShifted, len(ts.warns), tc.shifts, tc.moved)

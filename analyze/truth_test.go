@@ -348,7 +348,7 @@ func TestTruthSkew(t *testing.T) {
 	}
 	// Turned off, the skewed children are clipped instead, and nothing is shifted.
 	off := DefaultOptions()
-	off.SkewAdjust = false
+	off.NoSkewAdjust = true
 	r2 := mustAnalyze(traces, off)
 	if r2.Counts.SkewShifts != 0 || len(r2.Warnings) != 0 || r2.Counts.ChildrenOutsideParent == 0 {
 		t.Errorf("skew adjust off: %+v, %d warnings", r2.Counts, len(r2.Warnings))

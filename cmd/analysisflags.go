@@ -7,7 +7,9 @@ import (
 )
 
 // analysisFlags are the flags that shape the analysis, shared by every
-// command that analyses traces (analyze, check), so that they analyse alike.
+// command that analyses traces (analyze, check, suggest, profile, report,
+// diff, record --budget; trace takes the ones that apply to one trace), so
+// that they analyse alike.
 type analysisFlags struct {
 	CriticalPath string
 	SkewAdjust   bool
@@ -17,9 +19,14 @@ type analysisFlags struct {
 
 func (o *analysisFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Endpoint, "endpoint", "", "only traces whose root matches SERVICE:OPERATION (globs; '*' matches '/')")
+	o.addTraceFlags(f)
+	f.IntVar(&o.Workers, "workers", 0, "goroutines for per-trace analysis (0 = all cores)")
+}
+
+// addTraceFlags binds the flags that shape the analysis of each trace.
+func (o *analysisFlags) addTraceFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
 	f.BoolVar(&o.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
-	f.IntVar(&o.Workers, "workers", 0, "goroutines for per-trace analysis (0 = all cores)")
 }
 
 // options checks the flags and turns them into analyze.Options.
@@ -32,5 +39,5 @@ func (o *analysisFlags) options() (analyze.Options, error) {
 	if err != nil {
 		return analyze.Options{}, err
 	}
-	return analyze.Options{CriticalPath: mode, SkewAdjust: o.SkewAdjust, Endpoint: filter, Workers: o.Workers}, nil
+	return analyze.Options{CriticalPath: mode, NoSkewAdjust: !o.SkewAdjust, Endpoint: filter, Workers: o.Workers}, nil
 }

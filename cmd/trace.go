@@ -18,9 +18,8 @@ import (
 
 // TraceOptions are the flags of `hopbudget trace`.
 type TraceOptions struct {
-	Input            inputOptions
-	CriticalPath     string
-	SkewAdjust       bool
+	Input inputOptions
+	analysisFlags
 	CriticalPathOnly bool
 	Depth            int
 	MinDuration      time.Duration
@@ -56,8 +55,7 @@ plain ASCII, 100 columns wide (--width to change).`,
 	}
 	f := c.Flags()
 	opts.Input.addFlags(f)
-	f.StringVar(&opts.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
-	f.BoolVar(&opts.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
+	opts.analysisFlags.addTraceFlags(f)
 	f.BoolVar(&opts.CriticalPathOnly, "critical-path-only", false, "only spans on the critical path")
 	f.IntVar(&opts.Depth, "depth", -1, "only spans at most N levels below a root (0 = roots only; -1 = all)")
 	f.DurationVar(&opts.MinDuration, "min-duration", 0, "only spans lasting at least this long, e.g. 1ms")
@@ -66,7 +64,7 @@ plain ASCII, 100 columns wide (--width to change).`,
 }
 
 func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
-	mode, err := analyze.ParseMode(opts.CriticalPath)
+	aopts, err := opts.analysisFlags.options()
 	if err != nil {
 		return inputError(err)
 	}
@@ -90,12 +88,12 @@ func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	l := analyze.Layout(tr, analyze.Options{CriticalPath: mode, SkewAdjust: opts.SkewAdjust})
+	l := analyze.Layout(tr, aopts)
 	width := opts.Width
 	if width == 0 {
 		width = terminalWidth(s)
 	}
-	ro := traceRender{Width: width, Colour: s.OutIsTerminal, Mode: string(mode), CriticalPathOnly: opts.CriticalPathOnly,
+	ro := traceRender{Width: width, Colour: s.OutIsTerminal, Mode: string(aopts.CriticalPath), CriticalPathOnly: opts.CriticalPathOnly,
 		MaxDepth: opts.Depth, MinDurationNs: int64(opts.MinDuration)}
 	if err := renderTrace(s.Out, l, ro); err != nil {
 		return err
