@@ -30,6 +30,11 @@ func main() {
 	// command, like record, handles signals itself).
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	// Without this, a write to a closed stdout pipe kills the process with
+	// SIGPIPE; with it the write fails, and cmd.Run exits 2 saying so. (A
+	// handler, unlike an ignored signal, is not inherited by record's
+	// command.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() {
 		sig, ok := <-sigc
 		if !ok {

@@ -31,6 +31,52 @@ func rchar(pid int) (int64, error) {
 	return 0, errors.New("no rchar")
 }
 
+// build builds hopbudget into a temporary folder.
+func build(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "hopbudget")
+	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return bin
+}
+
+// A closed pipe or a full disk on stdout is exit code 2 with a message,
+// not a death by SIGPIPE nor a truncated output with exit 0.
+func TestStdoutErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds hopbudget; skipped with -short")
+	}
+	bin := build(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Logf("no /dev/full: %v", err)
+	} else {
+		defer full.Close()
+	}
+	for _, tc := range []struct {
+		name string
+		out  *os.File
+	}{{"closed pipe", w}, {"full disk", full}} {
+		if tc.out == nil {
+			continue
+		}
+		var stderr bytes.Buffer
+		c := exec.Command(bin, "analyze", "testdata/demo")
+		c.Stdout, c.Stderr = tc.out, &stderr
+		err := c.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "writing the output") {
+			t.Errorf("%s: %v, stderr %q; want exit 2 saying the output could not be written", tc.name, err, stderr.String())
+		}
+	}
+	w.Close()
+}
+
 // A real process stops on SIGINT / SIGTERM within a bound, exits 128 +
 // the signal's number, and leaves no output file behind.
 func TestSignalStopsCommand(t *testing.T) {
@@ -45,10 +91,7 @@ func TestSignalStopsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "hopbudget")
-	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
+	bin := build(t)
 	// The target is 0.5 s, the bound leaves room for a loaded machine; an
 	// uninterrupted report of this input takes about 2 s after the read.
 	const bound = time.Second

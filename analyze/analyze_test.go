@@ -3,7 +3,6 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"hopbudget/tracefmt"
+
+	"hopbudget/internal/golden"
 )
 
 func mustJSON(tb testing.TB, v any) []byte {
@@ -168,23 +169,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustJSON(t, mustAnalyze(tc.traces, tc.opts))
-			path := filepath.Join(repoRoot(t), "testdata", "analyze", tc.name+".golden.json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./analyze -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("report differs from %s (go test ./analyze -update, then review the diff)", path)
-			}
+			golden.Check(t, filepath.Join(repoRoot(t), "testdata", "analyze", tc.name+".golden.json"), got)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,8 +15,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/analyze")
 
 // repoRoot is the module root (two levels above this file's directory).
 func repoRoot(tb testing.TB) string {

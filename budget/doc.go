@@ -1,8 +1,10 @@
 // Package budget reads hopbudget's latency budget files: YAML that writes
 // down a latency target for each endpoint and a slice of it for each hop,
-// layer and fan-in, for `hopbudget check` to hold traces to. This package
-// parses and validates the file (importing nothing from the rest of
-// hopbudget), and Evaluate holds an analyze.Report to it (see Checking).
+// layer and fan-in, for `hopbudget check` (and `report --budget`, `record
+// --budget`) to hold traces to. Parsing and validating the file (Load,
+// Parse) needs nothing from the rest of hopbudget; Evaluate holds an
+// analyze.Report to it (see Checking), so the package imports analyze and
+// nothing else of hopbudget.
 //
 // # Example
 //

@@ -2,7 +2,6 @@ package budget
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,28 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/budget")
+	goldenfile "hopbudget/internal/golden"
+)
 
 const testdata = "../testdata/budget"
 
 // golden compares got with the golden file, or rewrites it under -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./budget -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./budget -update rewrites it)\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, path, []byte(got))
 }
 
 func TestExample(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"hopbudget/budget"
+
+	goldenfile "hopbudget/internal/golden"
 )
 
 const demoBudget = "testdata/budget/demo.yaml"
@@ -306,7 +308,7 @@ func TestCheckColour(t *testing.T) {
 	}
 	strip := regexp.MustCompile("\033\\[[0-9;]*m")
 	if got := strip.ReplaceAllString(coloured.String(), ""); got != plain.String() {
-		t.Errorf("colour changes the layout:\n%s", diffLines(plain.String(), got))
+		t.Errorf("colour changes the layout:\n%s", goldenfile.DiffLines(plain.String(), got))
 	}
 }
 

@@ -3,15 +3,14 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	goldenfile "hopbudget/internal/golden"
+)
 
 // Tests run from the repository root so paths in outputs read as a user
 // would type them.
@@ -35,43 +34,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 func golden(t *testing.T, name, stdout, stderr string, code int) {
 	t.Helper()
 	got := fmt.Sprintf("exit: %d\n-- stdout --\n%s-- stderr --\n%s", code, stdout, stderr)
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (go test ./cmd -update rewrites it; review the diff):\n%s", name, path, diffLines(string(want), got))
-	}
-}
-
-// diffLines shows the first differing lines, enough to see what changed.
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-			if shown++; shown == 8 {
-				break
-			}
-		}
-	}
-	return b.String()
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name+".golden"), []byte(got))
 }
 
 func TestGolden(t *testing.T) {

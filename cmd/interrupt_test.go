@@ -47,3 +47,43 @@ func TestCancelledContextStopsEveryCommand(t *testing.T) {
 		t.Errorf("files written: %v", files)
 	}
 }
+
+// failWriter fails every write after the first n bytes.
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(b []byte) (int, error) {
+	if len(b) > f.n {
+		k := f.n
+		f.n = 0
+		return k, syscall.ENOSPC
+	}
+	f.n -= len(b)
+	return len(b), nil
+}
+
+// A write error on stdout (a full disk, a closed pipe) is exit code 2 with
+// a message, whatever the renderer, never a truncated output with exit 0.
+func TestWriteErrorIsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"inspect", "testdata/demo"},
+		{"inspect", "-o", "json", "testdata/demo"},
+		{"analyze", "testdata/demo"},
+		{"analyze", "-o", "json", "testdata/demo"},
+		{"analyze", "-o", "markdown", "testdata/demo"},
+		{"suggest", "testdata/demo"},
+		{"check", "--budget", "testdata/budget/demo.yaml", "testdata/demo"},
+		{"check", "--budget", "testdata/budget/demo.yaml", "-o", "junit", "testdata/demo"},
+		{"profile", "testdata/demo"},
+		{"report", "-o", "-", "testdata/demo"},
+		{"diff", "testdata/demo", "testdata/demo"},
+		{"analyze", "--help"},
+	} {
+		for _, n := range []int{0, 100} {
+			var stderr bytes.Buffer
+			code := Run(context.Background(), &Streams{In: strings.NewReader(""), Out: &failWriter{n: n}, Err: &stderr}, args)
+			if code != ExitInputError || !strings.Contains(stderr.String(), "no space left on device") {
+				t.Errorf("%v, failing after %d bytes: exit %d, stderr %q; want 2 and the error", args, n, code, stderr.String())
+			}
+		}
+	}
+}

@@ -17,6 +17,16 @@ import (
 // cause), the command stops and Run returns ExitInterrupted, or 128 + the
 // signal's number.
 func Run(ctx context.Context, s *Streams, args []string) int {
+	out := &errWriter{w: s.Out}
+	code := execute(ctx, &Streams{In: s.In, Out: out, Err: s.Err, ErrIsTerminal: s.ErrIsTerminal, OutIsTerminal: s.OutIsTerminal}, args)
+	if out.err != nil && code <= ExitInputError {
+		fmt.Fprintln(s.Err, "hopbudget: writing the output:", out.err)
+		return ExitInputError
+	}
+	return code
+}
+
+func execute(ctx context.Context, s *Streams, args []string) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(s.In)
@@ -41,6 +51,9 @@ func Run(ctx context.Context, s *Streams, args []string) int {
 			fmt.Fprintln(s.Err, "hopbudget:", ee.err)
 		}
 		return ee.code
+	}
+	if ew, ok := s.Out.(*errWriter); ok && ew.err != nil && errors.Is(err, ew.err) {
+		return ExitInputError // Run says so
 	}
 	// Cobra's own errors: unknown command or flag, wrong argument count.
 	fmt.Fprintln(s.Err, "hopbudget:", err)

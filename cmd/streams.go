@@ -28,3 +28,31 @@ func SystemStreams() *Streams {
 		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	}
 }
+
+// errWriter remembers the first write error, so that a renderer that does
+// not check every write still cannot end in a truncated output with exit
+// code 0: Run checks it at the end (a full disk, a closed pipe: exit 2).
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// file is the *os.File beneath w, if any (for terminal queries).
+func file(w io.Writer) (*os.File, bool) {
+	if e, ok := w.(*errWriter); ok {
+		w = e.w
+	}
+	f, ok := w.(*os.File)
+	return f, ok
+}

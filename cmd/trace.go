@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -103,7 +102,7 @@ func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
 
 // terminalWidth is stdout's width when it is a terminal, else the default.
 func terminalWidth(s *Streams) int {
-	if f, ok := s.Out.(*os.File); ok && s.OutIsTerminal {
+	if f, ok := file(s.Out); ok && s.OutIsTerminal {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
 			return w
 		}

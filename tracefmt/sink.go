@@ -201,8 +201,12 @@ func (k *Sink) InternAttrs(a *Attrs) *Attrs {
 // Add stores a copy of s (which the decoder may reuse) after the checks every
 // format shares: zero IDs reject the span; a missing service or an end
 // before start are warned and mended. where is called only when a warning
-// needs the span's position.
+// needs the span's position. After Traces the grouping is final and Add
+// does nothing (it neither stores nor counts the span).
 func (k *Sink) Add(s *Span, where func() Pos) {
+	if k.grouped != nil {
+		return
+	}
 	k.Read++
 	if s.TraceID.IsZero() {
 		k.reject(WarnInvalidTraceID, where(), "trace ID is all zeros")
@@ -259,8 +263,12 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 	}
 }
 
-// Reject counts a span read but not kept, for the given reason.
+// Reject counts a span read but not kept, for the given reason. After
+// Traces it does nothing, as Add.
 func (k *Sink) Reject(kind WarningKind, where Pos, detail string) {
+	if k.grouped != nil {
+		return
+	}
 	k.Read++
 	k.reject(kind, where, detail)
 }

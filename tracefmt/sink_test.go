@@ -92,3 +92,17 @@ func TestPosString(t *testing.T) {
 		}
 	}
 }
+
+// After Traces the grouping is final: Add and Reject change nothing (they
+// panicked on the released index before).
+func TestSinkAfterTraces(t *testing.T) {
+	k := NewSink()
+	where := func() Pos { return Pos{File: "x", Offset: -1, Record: -1} }
+	k.Add(&Span{TraceID: TraceID{1}, SpanID: SpanID{1}, Service: "a"}, where)
+	first := k.Traces()
+	k.Add(&Span{TraceID: TraceID{2}, SpanID: SpanID{2}, Service: "a"}, where)
+	k.Reject(WarnInvalidTime, where(), "late")
+	if got := k.Traces(); len(got) != 1 || len(first) != 1 || k.Read != 1 || k.Kept() != 1 || k.RejectedTotal() != 0 {
+		t.Fatalf("after Traces: %d traces, read %d, kept %d, rejected %d; want 1, 1, 1, 0", len(got), k.Read, k.Kept(), k.RejectedTotal())
+	}
+}
