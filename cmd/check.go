@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,14 +81,7 @@ func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
 
 // validate checks the flags and returns the --output-file format.
 func (o *CheckOptions) validate() (fileFormat string, err error) {
-	isFormat := func(f string) bool {
-		for _, x := range checkFormats {
-			if f == x {
-				return true
-			}
-		}
-		return false
-	}
+	isFormat := func(f string) bool { return slices.Contains(checkFormats, f) }
 	if o.Budget == "" {
 		return "", errors.New("--budget FILE is required")
 	}

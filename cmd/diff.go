@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -116,7 +117,7 @@ func (o *DiffOptions) gates() ([]analyze.Gate, error) {
 }
 
 func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
-	if !contains(diffFormats, opts.Output) {
+	if !slices.Contains(diffFormats, opts.Output) {
 		return inputError(fmt.Errorf("-o %q: want %s", opts.Output, strings.Join(diffFormats, ", ")))
 	}
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
@@ -125,7 +126,7 @@ func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 	if opts.Correction != analyze.CorrectionHolm && opts.Correction != analyze.CorrectionNone {
 		return inputError(fmt.Errorf("--correction %q: want holm or none", opts.Correction))
 	}
-	if contains(opts.Base, "-") && contains(opts.Candidate, "-") {
+	if slices.Contains(opts.Base, "-") && slices.Contains(opts.Candidate, "-") {
 		return inputError(errors.New(`stdin ("-") can feed one side only`))
 	}
 	gates, err := opts.gates()
@@ -163,15 +164,6 @@ func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("significant regression")}
 	}
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // diffReport is what the renderers of diff show; its JSON is `diff -o json`

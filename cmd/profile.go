@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,10 +76,8 @@ The trace input format flag is --input-format here (--format chooses the profile
 // format is the profile format: --format, else from the output file name.
 func (o *ProfileOptions) format() (string, error) {
 	if o.Format != "" {
-		for _, f := range profileFormats {
-			if o.Format == f {
-				return f, nil
-			}
+		if slices.Contains(profileFormats, o.Format) {
+			return o.Format, nil
 		}
 		return "", fmt.Errorf("--format %q: want %s", o.Format, strings.Join(profileFormats, ", "))
 	}

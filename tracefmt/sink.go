@@ -1,8 +1,11 @@
 package tracefmt
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
-	"sort"
+	"hash/fnv"
+	"slices"
 	"strings"
 )
 
@@ -361,7 +364,7 @@ func (k *Sink) warnDuplicates(traces []Trace) {
 		for _, s := range t.Spans {
 			ids = append(ids, s.SpanID)
 		}
-		sort.Slice(ids, func(a, b int) bool { return string(ids[a][:]) < string(ids[b][:]) })
+		slices.SortFunc(ids, func(a, b SpanID) int { return bytes.Compare(a[:], b[:]) })
 		for i := 1; i < len(ids); i++ {
 			if ids[i] == ids[i-1] {
 				k.Warn(WarnDuplicateSpanID, Pos{File: "trace " + t.ID.String(), Offset: -1, Record: -1},
@@ -380,9 +383,8 @@ const WarnNonHexID WarningKind = "non-hex-id"
 // text, so renderers can show what the input said.
 func (k *Sink) AliasTraceID(text []byte) TraceID {
 	var id TraceID
-	h1, h2 := fnv64(text, 0), fnv64(text, 1)
-	putU64(id[:8], h1)
-	putU64(id[8:], h2)
+	binary.BigEndian.PutUint64(id[:8], fnv64(text, 0))
+	binary.BigEndian.PutUint64(id[8:], fnv64(text, 1))
 	k.alias(id[:], text)
 	return id
 }
@@ -390,7 +392,7 @@ func (k *Sink) AliasTraceID(text []byte) TraceID {
 // AliasSpanID is AliasTraceID for span IDs.
 func (k *Sink) AliasSpanID(text []byte) SpanID {
 	var id SpanID
-	putU64(id[:], fnv64(text, 2))
+	binary.BigEndian.PutUint64(id[:], fnv64(text, 2))
 	k.alias(id[:], text)
 	return id
 }
@@ -402,23 +404,10 @@ func (k *Sink) alias(id []byte, text []byte) {
 	k.Aliases[string(id)] = string(text)
 }
 
+// fnv64 is FNV-1a of salt followed by b, never 0 (a zero ID is invalid).
 func fnv64(b []byte, salt byte) uint64 {
-	h := uint64(14695981039346656037)
-	h ^= uint64(salt)
-	h *= 1099511628211
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	if h == 0 {
-		h = 1
-	}
-	return h
-}
-
-func putU64(b []byte, v uint64) {
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(v)
-		v >>= 8
-	}
+	h := fnv.New64a()
+	h.Write([]byte{salt})
+	h.Write(b)
+	return max(h.Sum64(), 1)
 }

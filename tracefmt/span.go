@@ -6,6 +6,7 @@
 package tracefmt
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 )
@@ -30,14 +31,7 @@ func (t TraceID) String() string { return hex.EncodeToString(t[:]) }
 func (s SpanID) String() string { return hex.EncodeToString(s[:]) }
 
 // Less orders trace IDs bytewise.
-func (t TraceID) Less(u TraceID) bool {
-	for i := range t {
-		if t[i] != u[i] {
-			return t[i] < u[i]
-		}
-	}
-	return false
-}
+func (t TraceID) Less(u TraceID) bool { return bytes.Compare(t[:], u[:]) < 0 }
 
 // Kind is the span kind, numbered as in OTLP.
 type Kind uint8
