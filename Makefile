@@ -3,10 +3,14 @@ GO      ?= go
 BIN     := bin/hopbudget
 DEMO    := testdata/demo
 
-.PHONY: build demo test race bench fuzz clean
+.PHONY: build install demo test race bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) .
+
+# hopbudget on the PATH: into $(go env GOBIN), else $(go env GOPATH)/bin.
+install:
+	$(GO) install .
 
 # The main job on the sample traces shipped in testdata/.
 # check is the CI gate: the sample budget fails on purpose, so its exit code
