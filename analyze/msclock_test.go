@@ -127,7 +127,7 @@ func TestTruthMsClock(t *testing.T) {
 		t.Run(tc.scenario+"-"+tc.msClock, func(t *testing.T) {
 			t.Parallel()
 			traces, tr := generate(t, "-scenario", tc.scenario, "-traces", "2000", "-seed", "3", "-ms-clock", tc.msClock)
-			r := Analyze(traces, perTraceOpts())
+			r := mustAnalyze(traces, perTraceOpts())
 			cpBad, fanBad, nonStrag, ex := msClockMismatches(r, tr, 1000)
 			n := float64(len(tr.Traces))
 			t.Logf("%s: %d traces; critical path differs in %d (%d not by the straggler), fan-in in %d", tc.scenario, len(tr.Traces), cpBad, nonStrag, fanBad)
@@ -158,7 +158,7 @@ func TestTruthMsClock(t *testing.T) {
 			// The exact rules on the same data: most traces go wrong.
 			exact := perTraceOpts()
 			exact.ClockGranularity = map[string]time.Duration{ClockAll: 0}
-			r0 := Analyze(traces, exact)
+			r0 := mustAnalyze(traces, exact)
 			cp0, fan0, _, _ := msClockMismatches(r0, tr, 1000)
 			t.Logf("with exact-clock rules: critical path differs in %d, fan-in in %d", cp0, fan0)
 			if cp0 <= 2*cpBad {
