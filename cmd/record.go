@@ -308,7 +308,7 @@ func dialable(addr string) string {
 func runCommand(ctx context.Context, s *Streams, opts *RecordOptions, env []string) (*commandResult, error) {
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.In, s.Out, s.Err
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.In, unwrap(s.Out), s.Err
 	// A command that leaves a child holding its output open must not hang
 	// record once it has itself exited.
 	cmd.WaitDelay = time.Second

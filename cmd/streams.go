@@ -48,11 +48,18 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// file is the *os.File beneath w, if any (for terminal queries).
-func file(w io.Writer) (*os.File, bool) {
+// unwrap is the writer beneath Run's errWriter: the *os.File to query a
+// terminal through or to hand to a child process (which then writes to the
+// file itself, not through a pipe and a copying goroutine).
+func unwrap(w io.Writer) io.Writer {
 	if e, ok := w.(*errWriter); ok {
-		w = e.w
+		return e.w
 	}
-	f, ok := w.(*os.File)
+	return w
+}
+
+// file is the *os.File beneath w, if any.
+func file(w io.Writer) (*os.File, bool) {
+	f, ok := unwrap(w).(*os.File)
 	return f, ok
 }
