@@ -25,9 +25,9 @@ func main() {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	// The first SIGINT or SIGTERM cancels ctx with the signal as its cause:
-	// the command stops, removes what it was writing and exits 128+signal.
-	// Then the handler steps aside, so a second one kills at once (unless a
-	// command, like record, handles signals itself).
+	// the command stops, writes no partial file and exits 128+signal. The
+	// handler stays, so a second signal does not kill record while it
+	// flushes and checks what it received.
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
 	// Without this, a write to a closed stdout pipe kills the process with
@@ -36,12 +36,9 @@ func main() {
 	// command.)
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() {
-		sig, ok := <-sigc
-		if !ok {
-			return
+		cancel(cmd.Interrupt{Signal: <-sigc})
+		for range sigc {
 		}
-		signal.Stop(sigc)
-		cancel(cmd.Interrupt{Signal: sig})
 	}()
 	code := cmd.Run(ctx, cmd.SystemStreams(), os.Args[1:])
 	signal.Stop(sigc)
