@@ -111,6 +111,7 @@ var pbtAttrNames = []struct {
 	{"", "rpc.service", func(a *Attrs) *string { return &a.RPCService }},
 	{"", "rpc.method", func(a *Attrs) *string { return &a.RPCMethod }},
 	{"", "messaging.system", func(a *Attrs) *string { return &a.Messaging }},
+	{"db.statement", "db.query.text", func(a *Attrs) *string { return &a.DBStatement }},
 	{"http.status_code", "http.response.status_code", nil},
 }
 
@@ -139,6 +140,8 @@ func pbtAttrs(vals map[string]any) *Attrs {
 			}
 		}
 	}
+	// Statements are kept in their normalised shape (statement.go).
+	a.DBStatement = string(NormalizeStatement([]byte(a.DBStatement)))
 	return a
 }
 
