@@ -24,7 +24,15 @@ const (
 // hopbudget.
 type Interrupt struct{ Signal os.Signal }
 
-func (e Interrupt) Error() string { return "interrupted (" + e.Signal.String() + ")" }
+func (e Interrupt) Error() string {
+	switch e.Signal {
+	case syscall.SIGINT:
+		return "interrupted (SIGINT)"
+	case syscall.SIGTERM:
+		return "interrupted (SIGTERM)"
+	}
+	return "interrupted (" + e.Signal.String() + ")"
+}
 
 // Code is the exit code: 128 + the signal's number.
 func (e Interrupt) Code() int {
