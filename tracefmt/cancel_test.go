@@ -78,3 +78,47 @@ func TestReadStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("cancelled before the start: got %v", err)
 	}
 }
+
+// Progress is polled from another goroutine while a compressed input is
+// decoded (zstd reads ahead on its own goroutine): under -race this is the
+// check that the counters are shared safely; the totals must be exact.
+func TestReadProgress(t *testing.T) {
+	dir := tracegentest.Generate(t, "-scenario", "mixed", "-traces", "3000", "-seed", "9", "-format", "otlp-json", "-compress", "zstd")
+	f := filepath.Join(dir, "traces.otlp.json.zst")
+	st, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := new(Progress)
+	done := make(chan struct{})
+	polled := make(chan int64)
+	go func() {
+		var last int64
+		for {
+			select {
+			case <-done:
+				polled <- last
+				return
+			default:
+				if n := p.Spans.Load(); n < last {
+					t.Errorf("span count went back from %d to %d", last, n)
+				} else {
+					last = n
+				}
+				p.Bytes.Load()
+			}
+		}
+	}()
+	res, err := Read(context.Background(), []string{f}, Options{Progress: p})
+	close(done)
+	<-polled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Spans.Load(), int64(res.Sink.Read); got != want || want == 0 {
+		t.Errorf("progress says %d spans, the sink read %d", got, want)
+	}
+	if got := p.Bytes.Load(); got != st.Size() {
+		t.Errorf("progress says %d bytes, the file has %d", got, st.Size())
+	}
+}

@@ -173,37 +173,25 @@ func (e *notTraceError) Error() string { return e.msg }
 // interrupted wraps a context's error so that it names what stopped.
 func interrupted(err error) error { return fmt.Errorf("reading stopped: %w", err) }
 
-// countingReader counts the raw (compressed) bytes read. It may run on a
-// decompressor's own goroutine (zstd reads ahead), so it touches nothing but
-// the atomic byte count.
+// countingReader reads the raw (compressed) input a chunk at a time (the
+// buffer above it is 256 KiB): it counts the bytes and ends the input once
+// ctx is done, which stops the decoder (and a decompressor) reading it. It
+// may run on a decompressor's own goroutine (zstd reads ahead), so it
+// touches only the atomic count and ctx, never the sink (the sink
+// publishes its span count itself).
 type countingReader struct {
-	r io.Reader
-	p *Progress
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.Bytes.Add(int64(n))
-	return n, err
-}
-
-// chunkReader sits between the decompressed stream and the decoder's
-// buffer, so its Read runs on the decoder's goroutine once per chunk: it
-// publishes the sink's span count (which only that goroutine writes) and
-// stops the decoder when ctx is done.
-type chunkReader struct {
 	ctx context.Context
 	r   io.Reader
 	p   *Progress
-	k   *Sink
 }
 
-func (c *chunkReader) Read(b []byte) (int, error) {
-	c.p.Spans.Store(int64(c.k.Read))
+func (c *countingReader) Read(b []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(b)
+	n, err := c.r.Read(b)
+	c.p.Bytes.Add(int64(n))
+	return n, err
 }
 
 func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary, error) {
@@ -221,7 +209,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		defer f.Close()
 		raw = f
 	}
-	cr := &countingReader{r: raw, p: opts.Progress}
+	cr := &countingReader{ctx: ctx, r: raw, p: opts.Progress}
 	if cr.p == nil {
 		cr.p = new(Progress)
 	}
@@ -229,7 +217,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 	fsum := &FileSummary{Name: in.name, Compression: "none", services: map[string]int{}}
 	bytes0 := cr.p.Bytes.Load()
 
-	var r io.Reader = br // decompressed
+	var r io.Reader = br
 	magic, _ := br.Peek(4)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
@@ -239,7 +227,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		}
 		defer zr.Close()
 		fsum.Compression = "gzip"
-		r = zr
+		r = bufio.NewReaderSize(zr, 256<<10)
 	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
 		zr, err := zstd.NewReader(br)
 		if err != nil {
@@ -247,9 +235,9 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		}
 		defer zr.Close()
 		fsum.Compression = "zstd"
-		r = zr.IOReadCloser()
+		r = bufio.NewReaderSize(zr.IOReadCloser(), 256<<10)
 	}
-	dr := bufio.NewReaderSize(&chunkReader{ctx: ctx, r: r, p: cr.p, k: k}, 256<<10)
+	dr := r.(*bufio.Reader)
 	format := opts.Format
 	if format == "" {
 		head, err := dr.Peek(sniffWindow)
@@ -267,6 +255,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 	}
 	fsum.Format = format
 
+	k.progress = cr.p
 	k.beginFile(fsum)
 	err := decoders[format](dr, in.name, k)
 	k.endFile()

@@ -136,6 +136,10 @@ type Sink struct {
 
 	emptyAttrs *Attrs
 
+	// progress, when set, receives the count of spans read at every chunk
+	// stored (Add runs on the decoder's goroutine; the count is atomic).
+	progress *Progress
+
 	// Per-input statistics of the file being read.
 	cur       *FileSummary
 	fileNo    int32
@@ -231,6 +235,9 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 		s.Attrs = k.emptyAttrs
 	}
 	if k.n%chunkSpans == 0 {
+		if k.progress != nil {
+			k.progress.Spans.Store(int64(k.Read))
+		}
 		k.chunks = append(k.chunks, make([]Span, 0, chunkSpans))
 		k.traceOf = append(k.traceOf, make([]int32, 0, chunkSpans))
 	}
