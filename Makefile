@@ -28,11 +28,12 @@ test:
 # The race detector over the code that runs goroutines: decoding beside a
 # decompressor's read-ahead and the progress line (tracefmt.Read), the
 # per-trace workers (analyze), the OTLP receiver's servers, and record with
-# the command it runs. Only the tests that exercise that concurrency run (the
-# race detector slows code 5-10x, and every test is ~4 min of CPU under it):
-# measured 25-40 s of CPU (1.5-2 min wall on the shared 2-core machine) once
-# the race build is cached. TestRecordStopsCommand is left out: its 500 ms --duration
-# is shorter than a child test binary built with -race takes to start.
+# the command it runs. Only the tests that exercise that concurrency run: the
+# race detector slows code 5-10x (all of tracefmt's tests alone took 4 min
+# under it); these took 25-40 s of CPU, 1.5-2 min on the shared 2-core
+# machine, once the race build is cached. TestRecordStopsCommand is left
+# out: its 500 ms --duration is shorter than a child test binary built with
+# -race takes to start.
 race:
 	$(GO) test -race -run '^TestRead' ./tracefmt/
 	$(GO) test -race -run '^(TestDeterminism|TestAnalyzeStopsWhenCancelled|TestBuildProfilesMatchesBuildProfile)$$' ./analyze/
