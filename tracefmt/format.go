@@ -33,6 +33,12 @@ const (
 	// FormatJaegerProtoStream is a sequence of 4-byte big-endian length +
 	// jaeger-idl api_v2 Batch records.
 	FormatJaegerProtoStream Format = "jaeger-proto-stream"
+	// FormatZipkinJSON is Zipkin v2 JSON: an array of spans, or an array
+	// of such arrays (GET /api/v2/traces).
+	FormatZipkinJSON Format = "zipkin-json"
+	// FormatZipkinV1JSON is Zipkin v1 JSON (annotations and
+	// binaryAnnotations), the same shapes.
+	FormatZipkinV1JSON Format = "zipkin-v1-json"
 )
 
 // Decoder reads one decompressed input into the sink. It returns a
@@ -48,6 +54,8 @@ var decoders = map[Format]Decoder{
 	FormatJaegerProtoJSON:   decodeJaegerProtoJSON,
 	FormatJaegerProto:       decodeJaegerProto,
 	FormatJaegerProtoStream: decodeJaegerProtoStream,
+	FormatZipkinJSON:        decodeZipkinJSON,
+	FormatZipkinV1JSON:      decodeZipkinV1JSON,
 }
 
 // Formats lists the format names, sorted.

@@ -156,6 +156,10 @@ func (d *jaegerDecoder) object(depth int) {
 	tb.reset()
 	own := &tb.own
 	own.m.idx, own.m.off, own.m.line = -1, off, line
+	read0 := d.k.Read
+	var errMsg string
+	var errOff int64
+	var errLine int
 	for {
 		key, ok := s.nextKey()
 		if !ok {
@@ -163,11 +167,29 @@ func (d *jaegerDecoder) object(depth int) {
 		}
 		switch string(key) {
 		case "data":
-			if depth > 0 {
+			switch {
+			case depth > 0:
 				s.skipValue()
-			} else if s.beginArray() {
+			case s.peek() == '{': // the Jaeger UI's state: one trace
+				d.object(1)
+			case s.beginArray():
 				for s.nextElem() {
 					d.object(1)
+				}
+			}
+		case "errors":
+			// The query API's {"data": null, "errors": [{"code", "msg"}]}.
+			if depth > 0 {
+				s.skipValue()
+				continue
+			}
+			if !s.beginArray() {
+				continue
+			}
+			for s.nextElem() {
+				o, l := s.offset(), s.line()
+				if m := errorBody(s); m != "" && errMsg == "" {
+					errMsg, errOff, errLine = m, o, l
 				}
 			}
 		case "spans":
@@ -187,7 +209,18 @@ func (d *jaegerDecoder) object(depth int) {
 		d.finishSpan(own, tb)
 	}
 	d.flush(tb, own.m.haveTrace, own.sp.TraceID, own.m.nonHex)
+	if errMsg != "" {
+		at := s.posAt(errOff, errLine, "errors")
+		if d.k.Read == read0 {
+			s.err = &DecodeError{Pos: at, Msg: "the server answered with an error: " + errMsg}
+		} else {
+			d.k.Warn(WarnServerError, at, "the server reported an error beside the traces: "+errMsg)
+		}
+	}
 }
+
+// WarnServerError: a backend's response held traces and an error message.
+const WarnServerError WarningKind = "server-error"
 
 func (d *jaegerDecoder) spanList(tb *jaegerTraceBuf) {
 	s := d.s

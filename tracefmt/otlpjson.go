@@ -40,6 +40,8 @@ type otlpJSONDecoder struct {
 	refs     refArena
 	pending  scalar // a KeyValue's value seen before its key (copied)
 	resource bool   // reading resource attributes (only service.name matters)
+
+	tempoStatus, message []byte // Tempo v2's top-level "status" and "message"
 }
 
 // otlpSpanMeta locates a buffered span for warnings.
@@ -76,25 +78,102 @@ func (d *otlpJSONDecoder) tracesData(top bool) {
 	for {
 		key, ok := s.nextKey()
 		if !ok {
-			return
+			break
 		}
 		switch string(key) {
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
+			// "batches" is Tempo's v1 trace-by-ID API and Grafana's
+			// "Download traces": ResourceSpans under another name.
 			if s.beginArray() {
 				for s.nextElem() {
 					d.resourceSpans()
 				}
 			}
-		case "result":
+		case "result", "trace":
+			// Jaeger api_v3 {"result": …}; Tempo v2 {"trace": …, "status"}.
 			if top {
 				d.tracesData(false)
 			} else {
 				s.skipValue()
 			}
+		case "status":
+			if !top {
+				s.skipValue()
+			} else if b, ok := s.str(); ok {
+				d.tempoStatus = append(d.tempoStatus[:0], b...)
+			}
+		case "message":
+			if !top {
+				s.skipValue()
+			} else if b, ok := s.str(); ok {
+				d.message = append(d.message[:0], b...)
+			}
+		case "error":
+			if !top {
+				s.skipValue()
+				continue
+			}
+			off, line := s.offset(), s.line()
+			if msg := errorBody(s); msg != "" && s.err == nil {
+				s.err = &DecodeError{Pos: s.posAt(off, line, "error"), Msg: "the server answered with an error: " + msg}
+			}
 		default:
 			s.skipValue()
 		}
 	}
+	if top && s.err == nil && string(d.tempoStatus) == "PARTIAL" {
+		detail := "Tempo returned a PARTIAL trace: some spans may be missing"
+		if len(d.message) > 0 {
+			detail += " (" + string(d.message) + ")"
+		}
+		d.k.Warn(WarnPartialTrace, s.posAt(s.offset(), s.line(), "status"), detail)
+	}
+	d.tempoStatus, d.message = d.tempoStatus[:0], d.message[:0]
+}
+
+// WarnPartialTrace: the backend said the trace it returned is incomplete
+// (Tempo's "status": "PARTIAL").
+const WarnPartialTrace WarningKind = "partial-trace"
+
+// errorBody reads an error object such as Jaeger api_v3's {"httpCode":
+// 404, "message": "trace not found"} (or a plain string) and returns its
+// text, "" if it holds none.
+func errorBody(s *jsonScanner) string {
+	if s.peek() == '"' {
+		b, _ := s.str()
+		return string(b)
+	}
+	if s.peek() != '{' {
+		s.skipValue()
+		return ""
+	}
+	s.beginObject()
+	var msg, code string
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "message", "msg":
+			if b, ok := s.str(); ok {
+				msg = string(b)
+			}
+		case "httpCode", "http_code", "code":
+			if v, ok := s.int64(); ok {
+				code = strconv.FormatInt(v, 10)
+			}
+		default:
+			s.skipValue()
+		}
+	}
+	if code != "" {
+		if msg == "" {
+			return "code " + code
+		}
+		return msg + " (code " + code + ")"
+	}
+	return msg
 }
 
 func (d *otlpJSONDecoder) resourceSpans() {

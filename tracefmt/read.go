@@ -2,6 +2,7 @@ package tracefmt
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -91,13 +92,44 @@ func Read(paths []string, opts Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, *fsum)
 	}
+	if err := noSpans(k, inputs); err != nil {
+		return nil, err
+	}
 	res.Traces = k.Traces()
 	return res, nil
+}
+
+// noSpans fails a read that kept no span at all: nothing downstream can
+// mean anything then (a budget check must not pass on no evidence).
+func noSpans(k *Sink, inputs []input) error {
+	if k.Kept() > 0 {
+		return nil
+	}
+	if k.Read > 0 {
+		w := k.Warnings()
+		return fmt.Errorf("no spans kept: all %d spans read were rejected (first: %s)", k.Read, w[0].Example)
+	}
+	for _, w := range k.Warnings() {
+		switch w.Kind {
+		case WarnSkippedFile:
+			return fmt.Errorf("no spans in the inputs: %d files skipped as not trace exports (first: %s)", w.Count, w.Example)
+		case WarnNoSpansInFile:
+			return fmt.Errorf("no spans in the inputs: %s", w.Example)
+		}
+	}
+	if len(inputs) == 0 {
+		return fmt.Errorf("no input files")
+	}
+	return fmt.Errorf("no spans in the inputs")
 }
 
 // WarnSkippedFile: a file inside a directory argument that is not a trace
 // export.
 const WarnSkippedFile WarningKind = "skipped-file"
+
+// WarnNoSpansInFile: an input that is empty (0 bytes or white space), or a
+// recognised export holding no spans. Read fails when every input is so.
+const WarnNoSpansInFile WarningKind = "no-spans-in-file"
 
 type input struct {
 	name   string
@@ -222,25 +254,47 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	}
 	dr := r.(*bufio.Reader)
 	format := opts.Format
+	head, err := dr.Peek(sniffWindow)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
+	}
+	// One rule for inputs without content: 0 bytes and white space alike
+	// hold no spans, whatever the format.
+	if len(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")) == 0 {
+		k.Warn(WarnNoSpansInFile, Pos{File: in.name, Offset: -1, Record: -1}, errEmpty.Error())
+		fsum.Format = format
+		fsum.Bytes = cr.p.Bytes.Load() - bytes0
+		fsum.Warnings = append(fsum.Warnings, Warning{Kind: WarnNoSpansInFile, Count: 1, Example: in.name + ": " + errEmpty.Error()})
+		fsum.finish()
+		return fsum, nil
+	}
 	if format == "" {
-		head, err := dr.Peek(sniffWindow)
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
-		}
-		if len(head) == 0 {
-			format = FormatOTLPJSON // empty input: nothing to decode, nothing lost
-		} else if format, err = Sniff(head); err != nil {
+		if format, err = Sniff(head); err != nil {
 			return nil, &notTraceError{msg: in.name + ": " + err.Error()}
 		}
 	}
 	fsum.Format = format
 
+	read0 := k.Read
 	k.beginFile(fsum)
-	err := decoders[format](dr, in.name, k)
+	err = decoders[format](dr, in.name, k)
 	k.endFile()
 	fsum.Bytes = cr.p.Bytes.Load() - bytes0
 	if err != nil {
 		return nil, wrapDecodeError(err, in.name, fsum.Compression)
+	}
+	if k.Read == read0 {
+		if opts.Format != "" {
+			// A forced format that finds nothing is most likely the wrong one.
+			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: -1, Record: -1},
+				Msg: fmt.Sprintf("read as %s (forced by --format) but no spans found: is it another format?", format)}
+		}
+		// A recognised export without spans (an empty search result, an
+		// empty part of a split export) is a warning; Read fails when no
+		// input holds any span.
+		k.beginFile(fsum)
+		k.Warn(WarnNoSpansInFile, Pos{File: in.name, Offset: -1, Record: -1}, fmt.Sprintf("read as %s but it holds no spans", format))
+		k.endFile()
 	}
 	fsum.finish()
 	return fsum, nil
