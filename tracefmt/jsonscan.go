@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -762,16 +763,79 @@ func jsonParseInt(b []byte) (int64, bool) {
 	var u uint64
 	for i, c := range d {
 		if c < '0' || c > '9' {
-			f, err := strconv.ParseFloat(string(b), 64)
-			if err != nil || f >= math.MaxInt64 || f < math.MinInt64 {
-				return 0, false
-			}
-			return int64(f), true
+			return jsonParseDecimal(b)
 		}
 		if i >= 18 && u > (math.MaxUint64-9)/10 {
 			return 0, false
 		}
 		u = u*10 + uint64(c-'0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// jsonParseDecimal converts a valid JSON number with a fraction or an
+// exponent to int64 exactly, truncating toward zero: Grafana writes
+// nanosecond times as milliseconds × 1e6, e.g. 1556604172355.123e6, which a
+// float64 would round by up to 128 ns.
+func jsonParseDecimal(b []byte) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var digits [40]byte
+	nd, point, seen := 0, 0, false // point: digits before the decimal point
+	i := 0
+	for ; i < len(b) && b[i] != 'e' && b[i] != 'E'; i++ {
+		switch c := b[i]; {
+		case c == '.':
+			point, seen = nd, true
+		case nd == 0 && c == '0':
+			if seen {
+				point-- // a leading zero after the point scales down
+			}
+		case nd < len(digits):
+			digits[nd] = c
+			nd++
+		default:
+			if !seen {
+				return 0, false // more than 40 significant integer digits
+			}
+		}
+	}
+	if !seen {
+		point = nd
+	}
+	exp := 0
+	if i < len(b) {
+		e, err := strconv.Atoi(strings.TrimPrefix(string(b[i+1:]), "+"))
+		if err != nil || e > 40 || e < -400 {
+			if err == nil && e < -400 {
+				return 0, true
+			}
+			return 0, false
+		}
+		exp = e
+	}
+	intDigits := point + exp // digits of the integer part
+	var u uint64
+	for j := 0; j < intDigits; j++ {
+		d := uint64(0)
+		if j < nd {
+			d = uint64(digits[j] - '0')
+		}
+		if u > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		u = u*10 + d
 	}
 	if neg {
 		if u > 1<<63 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -103,16 +104,33 @@ func (c *recordCodec) record(d *otlpProtoDecoder) error {
 	if kind == "" {
 		file = fmt.Sprintf("%s: record %d", c.file, p.record)
 	}
+	var err error
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		// format: json with compression: one OTLP/JSON document per record.
-		return decodeOTLPJSON(bytes.NewReader(body), file, c.k)
+		err = decodeOTLPJSON(bytes.NewReader(body), file, c.k)
+	} else {
+		if c.inner == nil {
+			c.inner = newOTLPProtoDecoder(nil, file, c.k)
+		}
+		in := c.inner
+		in.p.r.Reset(bytes.NewReader(body))
+		in.p.file, in.p.off, in.p.end, in.p.start = file, 0, -1, 0
+		err = in.message()
 	}
-	if c.inner == nil {
-		c.inner = newOTLPProtoDecoder(nil, file, c.k)
+	// Errors inside the record point at the record in the stream and say
+	// where inside it.
+	if de, ok := err.(*DecodeError); ok {
+		where := "offset " + strconv.FormatInt(de.Offset, 10)
+		if de.Line > 0 {
+			where = "line " + strconv.Itoa(de.Line) + ", " + where
+		}
+		inside := "record"
+		if kind != "" {
+			inside = "expanded record"
+		}
+		return &DecodeError{Pos: Pos{File: c.file, Offset: start, Record: p.record, Path: de.Path},
+			Msg: de.Msg + " (at " + where + " of the " + inside + ")"}
 	}
-	in := c.inner
-	in.p.r.Reset(bytes.NewReader(body))
-	in.p.file, in.p.off, in.p.end, in.p.start = file, 0, -1, 0
-	return in.message()
+	return err
 }
 

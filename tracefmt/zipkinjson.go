@@ -68,6 +68,7 @@ type zipkinV1 struct {
 	client, server, any  string
 	sa                   zipkinEndpoint
 	serverAttrs          attrSet
+	serverErr            bool
 	haveClient, haveServ bool
 }
 
@@ -240,7 +241,7 @@ func (d *zipkinDecoder) setTimes(z *zipkinSpan, ts, dur int64) bool {
 // server span, or both.
 func (d *zipkinDecoder) v1Sides(z *zipkinSpan, v *zipkinV1, bad *otlpProblem) {
 	client, server := *z, *z
-	server.attrs = v.serverAttrs
+	server.attrs, server.errTag = v.serverAttrs, v.serverErr
 	if v.haveClient {
 		client.sp.Kind, client.sp.Service = KindClient, v.client
 		client.remoteSvc, client.remoteAddr = v.sa.service, v.sa.addr
@@ -367,20 +368,20 @@ func (d *zipkinDecoder) tags(z *zipkinSpan) {
 			s.skipValue()
 			continue
 		}
-		d.tag(z, &z.attrs, f, cur, s.scalar())
+		d.tag(z, &z.attrs, &z.errTag, f, cur, s.scalar())
 	}
 }
 
 // tag applies one tag (v2) or binary annotation (v1) value to attrs.
-func (d *zipkinDecoder) tag(z *zipkinSpan, attrs *attrSet, f attrField, cur bool, v scalar) {
+func (d *zipkinDecoder) tag(z *zipkinSpan, attrs *attrSet, errTag *bool, f attrField, cur bool, v scalar) {
 	switch f {
 	case tagError:
 		// Zipkin marks a failed span by the presence of the "error" tag;
 		// its value is the message. "false" is not an error.
-		z.errTag = !(v.kind == scalarBool && !v.b || v.kind == scalarString && string(v.str) == "false")
+		*errTag = !(v.kind == scalarBool && !v.b || v.kind == scalarString && string(v.str) == "false")
 	case tagOtelStatus:
 		if v.kind == scalarString && string(v.str) == "ERROR" {
-			z.errTag = true
+			*errTag = true
 		}
 	case tagSpanKind:
 		if v.kind == scalarString && z.sp.Kind == KindUnspecified {
@@ -520,11 +521,11 @@ func (d *zipkinDecoder) binaryAnnotations(z *zipkinSpan, v *zipkinV1) {
 		if f == attrNone {
 			continue
 		}
-		attrs := &z.attrs
+		attrs, errTag := &z.attrs, &z.errTag
 		if e.service != "" && e.service == v.server && e.service != v.client {
-			attrs = &v.serverAttrs
+			attrs, errTag = &v.serverAttrs, &v.serverErr
 		}
-		d.tag(z, attrs, f, cur, val)
+		d.tag(z, attrs, errTag, f, cur, val)
 	}
 }
 
@@ -569,7 +570,7 @@ func (d *zipkinDecoder) flush() {
 	}
 	for i := range g {
 		z := &g[i]
-		if moved != nil && z.sp.Kind != KindClient {
+		if moved != nil {
 			if id, ok := moved[key(z.sp.TraceID, z.sp.Parent)]; ok && id != z.sp.SpanID {
 				z.sp.Parent = id
 			}
