@@ -133,4 +133,3 @@ func (c *recordCodec) record(d *otlpProtoDecoder) error {
 	}
 	return err
 }
-
