@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -209,6 +210,7 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 	d.refs = d.refs[:0]
 	var traceID, spanID []byte
 	var start, dur int64
+	var badTime string // the time field out of range, if any
 	hasStart := false
 	errorTag := false
 	var f pbField
@@ -247,8 +249,11 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 			if e = f.want(protowire.BytesType, name); e == nil {
 				var ns int64
-				if ns, e = jaegerNanos(f.sub()); e != nil {
+				var valid bool
+				if ns, valid, e = jaegerNanos(f.sub()); e != nil {
 					e.in(name)
+				} else if !valid {
+					badTime = name
 				} else if f.num == 6 {
 					start, hasStart = ns, true
 				} else {
@@ -280,6 +285,15 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			d.pending = d.pending[:len(d.pending)-1]
 			return e
 		}
+	}
+	// Out-of-range times are rejected as Jaeger JSON's are (one rule).
+	if badTime == "" && hasStart && dur > math.MaxInt64-start {
+		badTime = "duration"
+	}
+	if badTime != "" {
+		d.pending = d.pending[:len(d.pending)-1]
+		d.k.Reject(WarnInvalidTime, d.pos(&at, badTime), "time out of range (seconds beyond year 2262, nanos outside [0, 10⁹), negative, or end past the range)")
+		return nil
 	}
 	if !d.check(s, &at, traceID, spanID, start, hasStart) {
 		d.pending = d.pending[:len(d.pending)-1]
@@ -400,17 +414,21 @@ func (d *jaegerProtoDecoder) ref(m pbMsg, at *jaegerSpanAt, i int) *pbError {
 }
 
 // jaegerNanos reads a google.protobuf.Timestamp or Duration (seconds = 1,
-// nanos = 2) as nanoseconds.
-func jaegerNanos(m pbMsg) (int64, *pbError) {
+// nanos = 2) as nanoseconds; valid is false for a negative value, nanos
+// outside [0, 10⁹) or a value beyond int64 nanoseconds (year 2262).
+func jaegerNanos(m pbMsg) (ns int64, valid bool, err *pbError) {
 	var sec, nanos int64
 	var f pbField
 	for {
 		ok, e := m.next(&f)
 		if e != nil {
-			return 0, e
+			return 0, false, e
 		}
 		if !ok {
-			return sec*1e9 + nanos, nil
+			if sec < 0 || nanos < 0 || nanos >= 1e9 || sec > (math.MaxInt64-nanos)/1e9 {
+				return 0, false, nil
+			}
+			return sec*1e9 + nanos, true, nil
 		}
 		switch f.num {
 		case 1:
@@ -421,7 +439,7 @@ func jaegerNanos(m pbMsg) (int64, *pbError) {
 			nanos = int64(int32(f.v))
 		}
 		if e != nil {
-			return 0, e
+			return 0, false, e
 		}
 	}
 }
