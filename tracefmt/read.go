@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -26,6 +28,50 @@ type Options struct {
 	// Progress, when set, receives running totals of compressed bytes and
 	// spans read. It is updated from the reading goroutine, often.
 	Progress *Progress
+	// FIFOWait bounds the wait for a writer to open a named pipe given as
+	// an input (0 = DefaultFIFOWait).
+	FIFOWait time.Duration
+}
+
+// DefaultFIFOWait is how long Read waits for a named pipe's writer.
+const DefaultFIFOWait = 10 * time.Second
+
+// openInput opens a file; a named pipe without a writer is waited for at
+// most wait, then it is an error instead of a hang.
+func openInput(name string, wait time.Duration) (*os.File, error) {
+	st, err := os.Stat(name)
+	if err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(name)
+	}
+	if wait <= 0 {
+		wait = DefaultFIFOWait
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(name)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-time.After(wait):
+	}
+	// Release the blocked open by playing the writer, then give up.
+	if w, err := os.OpenFile(name, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+		w.Close()
+	}
+	select {
+	case o := <-done:
+		if o.f != nil {
+			o.f.Close()
+		}
+	case <-time.After(time.Second):
+	}
+	return nil, fmt.Errorf("%s: a named pipe (FIFO) with no writer after %v: start the program that writes it first", name, wait)
 }
 
 // Progress holds running totals that another goroutine may poll.
@@ -167,19 +213,7 @@ func expand(paths []string) ([]input, error) {
 			continue
 		}
 		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := walkDir(p, []fs.FileInfo{st}, &files); err != nil {
 			return nil, err
 		}
 		sort.Strings(files)
@@ -188,6 +222,51 @@ func expand(paths []string) ([]input, error) {
 		}
 	}
 	return out, nil
+}
+
+// walkDir lists the regular files under dir, skipping hidden entries and
+// following symbolic links to files and directories; open lists the
+// directories being walked, so that a link back to one of them is not
+// followed again (a loop).
+func walkDir(dir string, open []fs.FileInfo, files *[]string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("%s: broken symbolic link: %v", path, err)
+			}
+			typ = st.Mode().Type()
+		}
+		switch {
+		case typ.IsRegular():
+			*files = append(*files, path)
+		case typ.IsDir():
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			loop := false
+			for _, o := range open {
+				loop = loop || os.SameFile(o, st)
+			}
+			if loop {
+				continue // a link back up the tree: its files are listed already
+			}
+			if err := walkDir(path, append(open, st), files); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type notTraceError struct{ msg string }
@@ -217,7 +296,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		}
 		raw = opts.Stdin
 	} else {
-		f, err := os.Open(in.name)
+		f, err := openInput(in.name, opts.FIFOWait)
 		if err != nil {
 			return nil, err
 		}
