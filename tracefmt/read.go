@@ -335,7 +335,9 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	format := opts.Format
 	head, err := dr.Peek(sniffWindow)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
+		// The offset is where the decompressed stream broke off.
+		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: int64(len(head)), Record: -1},
+			Msg: fsum.Compression + ": " + err.Error() + " (offset in the decompressed stream)"}
 	}
 	// One rule for inputs without content: 0 bytes and white space alike
 	// hold no spans, whatever the format.

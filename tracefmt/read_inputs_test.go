@@ -1,10 +1,15 @@
 package tracefmt
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 const oneSpanOTLP = `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},` +
@@ -43,5 +48,27 @@ func TestReadWalkFollowsSymlinks(t *testing.T) {
 	}
 	if res.Sink.Kept() != 3 {
 		t.Errorf("%d spans, want 3", res.Sink.Kept())
+	}
+}
+
+// An error inside a compressed stream is placed at the decompressed offset
+// where the stream broke, not at 0.
+func TestReadCompressedErrorOffset(t *testing.T) {
+	doc := []byte(oneSpan("01") + strings.Repeat(" ", 300000) + "\n" + oneSpan("02"))
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.NoCompression) // stored blocks: bytes map 1:1
+	w.Write(doc)
+	w.Close()
+	zs, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	z := zs.EncodeAll(doc, nil)
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"cut.gz": gz.Bytes()[:2000], "cut.zst": z[:len(z)-10]} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		_, err := Read([]string{p}, Options{})
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Offset <= 0 {
+			t.Errorf("%s: error %v, want a *DecodeError at the decompressed offset", name, err)
+		}
 	}
 }
