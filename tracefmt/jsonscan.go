@@ -3,6 +3,7 @@ package tracefmt
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -255,6 +256,12 @@ func (s *jsonScanner) atEOF() bool {
 		s.failEOF()
 	}
 	return true
+}
+
+// cutAtEnd reports whether the sticky error is the input ending in the
+// middle of a value: plain end of input, or a compressed stream cut short.
+func (s *jsonScanner) cutAtEnd() bool {
+	return s.err != nil && s.eof && s.pos >= s.end && (s.rerr == nil || errors.Is(s.rerr, io.ErrUnexpectedEOF))
 }
 
 // skipBOM drops a UTF-8 byte order mark at the start of the stream.

@@ -3,6 +3,7 @@ package tracefmt
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"strconv"
 )
@@ -55,17 +56,46 @@ type otlpSpanMeta struct {
 func (d *otlpJSONDecoder) run() error {
 	s := d.s
 	s.skipBOM()
+	docs, endLine := 0, 0
 	for !s.atEOF() {
 		if s.peek() != '{' {
 			s.unexpected("'{' (an OTLP/JSON TracesData object)")
 			break
 		}
+		startLine := s.line()
 		d.tracesData(true)
 		if s.err != nil {
+			if docs > 0 && startLine > endLine && s.cutAtEnd() {
+				d.cutLastLine(startLine)
+				return nil
+			}
 			break
 		}
+		docs, endLine = docs+1, s.line()
 	}
 	return s.error()
+}
+
+// WarnCutLastLine: the last line of a JSON Lines input ends early, as a
+// recording interrupted while writing leaves it. The lines before it are
+// kept; spans read from the cut line but not yet kept are rejected.
+const WarnCutLastLine WarningKind = "cut-last-line"
+
+// cutLastLine turns the end-of-input error inside the last line of JSON
+// Lines into a warning, rejecting the spans of that line still held.
+func (d *otlpJSONDecoder) cutLastLine(line int) {
+	s := d.s
+	at := s.err.Pos
+	s.err = nil
+	detail := fmt.Sprintf("line %d ends early (an interrupted recording?); the %d lines before it are kept", line, line-1)
+	if len(d.spans) == 0 {
+		d.k.Warn(WarnCutLastLine, at, detail)
+		return
+	}
+	for range d.spans {
+		d.k.Reject(WarnCutLastLine, at, detail)
+	}
+	d.spans = d.spans[:0]
 }
 
 // tracesData reads a TracesData / ExportTraceServiceRequest, or at the top

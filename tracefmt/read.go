@@ -334,7 +334,10 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	dr := r.(*bufio.Reader)
 	format := opts.Format
 	head, err := dr.Peek(sniffWindow)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+	// A compressed stream cut short is left to the decoder, which keeps
+	// what came before the cut where the format allows (JSON Lines).
+	cut := err == io.ErrUnexpectedEOF && len(head) > 0
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !cut {
 		// The offset is where the decompressed stream broke off.
 		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: int64(len(head)), Record: -1},
 			Msg: fsum.Compression + ": " + err.Error() + " (offset in the decompressed stream)"}

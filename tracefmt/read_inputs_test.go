@@ -72,3 +72,64 @@ func TestReadCompressedErrorOffset(t *testing.T) {
 		}
 	}
 }
+
+// A JSON Lines recording whose last line is cut (interrupted while
+// writing) keeps every complete line, warns, and counts the spans read from
+// the cut line as rejected; a single cut document is still an error.
+func TestReadCutLastLine(t *testing.T) {
+	two := `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},"scopeSpans":[{"spans":[` +
+		`{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060731","startTimeUnixNano":"1","endTimeUnixNano":"2"},` +
+		`{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060732","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}`
+	// Spans before the resource are held until it arrives: cut there, they
+	// were read and are rejected.
+	late := `{"resourceSpans":[{"scopeSpans":[{"spans":[` +
+		`{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060741","startTimeUnixNano":"1","endTimeUnixNano":"2"},` +
+		`{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060742","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}],"resource":{"attributes":[]}}]}`
+	lines := oneSpan("01") + "\n" + oneSpan("02") + "\n"
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name     string
+		data     string
+		gz       bool
+		kept     int
+		rejected int
+		fail     bool
+	}{
+		{"cut inside a span", lines + two[:len(two)-40], false, 3, 1, false},
+		{"cut inside a held span", lines + late[:200], false, 2, 2, false},
+		{"cut gzip stream", lines + late[:200], true, 2, 2, false},
+		{"cut right after a key", lines + `{"resourceSpans"`, false, 2, 0, false},
+		{"one cut document", two[:len(two)-40], false, 0, 0, true},
+		{"a bad last line is not a cut", lines + `{"resourceSpans":]}`, false, 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.data)
+			if tc.gz {
+				var b bytes.Buffer
+				w, _ := gzip.NewWriterLevel(&b, gzip.NoCompression)
+				w.Write(data)
+				w.Close()
+				data = b.Bytes()[:b.Len()-12] // cut inside the stream
+			}
+			p := filepath.Join(dir, "rec.jsonl")
+			os.WriteFile(p, data, 0o644)
+			res, err := Read([]string{p}, Options{})
+			if tc.fail {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := res.Sink
+			if k.Kept() != tc.kept || k.RejectedTotal() != tc.rejected || k.Read != k.Kept()+k.RejectedTotal() {
+				t.Errorf("kept %d, rejected %d of %d; want %d, %d", k.Kept(), k.RejectedTotal(), k.Read, tc.kept, tc.rejected)
+			}
+			if n, ex := pbtWarn(k, WarnCutLastLine); n == 0 || !strings.Contains(ex, "line 3") {
+				t.Errorf("cut-last-line warning %d %q", n, ex)
+			}
+		})
+	}
+}
