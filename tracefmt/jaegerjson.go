@@ -32,6 +32,7 @@ func decodeJaegerJSON(r io.Reader, file string, k *Sink) error {
 		}
 	}
 	k.Encoding |= d.enc
+	s.warnCut(k)
 	return s.error()
 }
 

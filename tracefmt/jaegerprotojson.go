@@ -26,6 +26,7 @@ func decodeJaegerProtoJSON(r io.Reader, file string, k *Sink) error {
 		}
 	}
 	k.Encoding |= d.enc
+	s.warnCut(k)
 	return s.error()
 }
 

@@ -26,6 +26,19 @@ const (
 // make the bracket stack grow without limit.
 const jsonMaxDepth = 10000
 
+// JSONMaxString is the longest string value or key kept whole (1 MiB):
+// longer ones (a name, an attribute value) are cut to it with a
+// "long-string" warning, so one hostile token cannot take memory without
+// bound. Values that are skipped are never held at all, whatever their
+// length.
+const JSONMaxString = 1 << 20
+
+// jsonMaxNumber is the longest number token accepted.
+const jsonMaxNumber = 4096
+
+// WarnLongString: string values longer than JSONMaxString, cut to it.
+const WarnLongString WarningKind = "long-string"
+
 // jsonScanner is a streaming JSON tokenizer over an io.Reader. It never
 // builds a tree: decoders walk the document with beginObject/nextKey,
 // beginArray/nextElem and the leaf readers, and skip what they do not need.
@@ -60,6 +73,70 @@ type jsonScanner struct {
 	// got names what a leaf reader found instead of the wanted type
 	// ("null", "number", "object", …) when it returns ok == false.
 	got string
+
+	// cut counts strings cut to JSONMaxString; cutAt is the first one.
+	cut   int
+	cutAt Pos
+}
+
+// warnCut reports the strings cut to JSONMaxString to the sink.
+func (s *jsonScanner) warnCut(k *Sink) {
+	if s.cut > 0 {
+		k.Warn(WarnLongString, s.cutAt, fmt.Sprintf("%d string(s) longer than %d bytes cut to that length", s.cut, JSONMaxString))
+	}
+}
+
+// noteCut records a string cut at the current position.
+func (s *jsonScanner) noteCut() {
+	if s.cut == 0 {
+		s.cutAt = s.posAt(s.offset(), s.line(), s.path())
+	}
+	s.cut++
+}
+
+// skipStringFrom consumes the rest of a string from index i of the buffer
+// (inside the string) without holding it: the buffer is refilled in place
+// as the string streams past, so its length does not matter.
+func (s *jsonScanner) skipStringFrom(i int) bool {
+	for {
+		buf := s.buf[:s.end]
+	scan:
+		for i < len(buf) {
+			if i = jsonStrScan(buf, i); i >= len(buf) {
+				break
+			}
+			switch buf[i] {
+			case '"':
+				s.pos = i + 1
+				return true
+			case '\\':
+				if i+1 == len(buf) {
+					break scan // see the escaped byte after the refill
+				}
+				if !jsonEscapeOK[buf[i+1]] {
+					s.pos = i + 1
+					if e := buf[i+1]; e > ' ' && e < 0x7f {
+						s.fail("invalid escape '\\" + string(rune(e)) + "'")
+					} else {
+						s.fail("invalid escape: '\\' then " + jsonDescribeByte(e))
+					}
+					return false
+				}
+				i += 2
+			default:
+				s.pos = i
+				s.fail("invalid control character " + jsonDescribeByte(buf[i]) + " in string")
+				return false
+			}
+		}
+		keep := max(len(buf)-i, 0) // 1 to keep a backslash for the refill
+		s.pos = len(buf) - keep
+		if !s.refill() {
+			s.failEOF()
+			return false
+		}
+		i = s.pos
+	}
 }
 
 // jsonFrame is one open object or array, kept so that the JSON path of an
@@ -432,6 +509,14 @@ func (s *jsonScanner) nextElem() bool {
 	return true
 }
 
+// jsonEscapeOK marks the bytes that may follow a backslash in a string.
+var jsonEscapeOK = func() (t [256]bool) {
+	for _, c := range []byte(`"\\/bfnrtu`) {
+		t[c] = true
+	}
+	return t
+}()
+
 // jsonStrStop marks the bytes that end the fast path of a string: the closing
 // quote, an escape, or a control character (invalid in JSON strings).
 var jsonStrStop = func() (t [256]bool) {
@@ -487,6 +572,15 @@ func (s *jsonScanner) readString(dst *[]byte) ([]byte, int, bool) {
 			return nil, -1, false
 		}
 		n := i - s.pos
+		if n > JSONMaxString {
+			// Too long to keep: keep its start, stream past the rest.
+			*dst = append((*dst)[:0], buf[s.pos+1:s.pos+1+JSONMaxString]...)
+			s.noteCut()
+			if !s.skipStringFrom(i) {
+				return nil, -1, false
+			}
+			return *dst, -1, true
+		}
 		if !s.refill() {
 			s.failEOF()
 			return nil, -1, false
@@ -572,6 +666,14 @@ func (s *jsonScanner) unescape(dst *[]byte) ([]byte, bool) {
 			b = append(b, buf[s.pos:j]...)
 			s.pos = j
 		}
+		if len(b) > JSONMaxString {
+			b = b[:JSONMaxString] // may split a UTF-8 sequence; names stay printable by quoting
+			s.noteCut()
+			if !s.skipStringFrom(s.pos) {
+				return nil, false
+			}
+			return b, true
+		}
 	}
 }
 
@@ -609,7 +711,7 @@ func (s *jsonScanner) str() ([]byte, bool) {
 	if s.peek() == '"' {
 		buf := s.buf[:s.end]
 		st := s.pos + 1
-		if i := jsonStrScan(buf, st); i < len(buf) && buf[i] == '"' { // fast path
+		if i := jsonStrScan(buf, st); i < len(buf) && buf[i] == '"' && i-st <= JSONMaxString { // fast path
 			s.pos = i + 1
 			return buf[st:i], true
 		}
@@ -698,6 +800,10 @@ func (s *jsonScanner) number() []byte {
 			break
 		}
 		n := i - s.pos
+		if n > jsonMaxNumber {
+			s.fail(fmt.Sprintf("number longer than %d bytes", jsonMaxNumber))
+			return nil
+		}
 		more := s.refill() // may move the buffer even when nothing is added
 		i = s.pos + n
 		if !more {
@@ -913,7 +1019,7 @@ var jsonSkipStop = func() (t [256]bool) {
 func (s *jsonScanner) skipValue() {
 	switch c := s.peek(); {
 	case c == '"':
-		s.str()
+		s.skipStringFrom(s.pos + 1)
 	case c == '{' || c == '[':
 		s.skipNested()
 	case c == 't':

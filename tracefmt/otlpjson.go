@@ -19,6 +19,7 @@ func decodeOTLPJSON(r io.Reader, file string, k *Sink) error {
 	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}}
 	err := d.run()
 	k.Encoding |= d.enc
+	d.s.warnCut(k)
 	return err
 }
 

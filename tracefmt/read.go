@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -31,6 +33,69 @@ type Options struct {
 	// FIFOWait bounds the wait for a writer to open a named pipe given as
 	// an input (0 = DefaultFIFOWait).
 	FIFOWait time.Duration
+	// MaxDecompressed caps the decompressed size of each compressed input
+	// (0 = DefaultMaxDecompressed; negative = no cap), so that a small
+	// compression bomb fails with a clear error instead of filling memory
+	// or running for hours.
+	MaxDecompressed int64
+}
+
+// DefaultMaxDecompressed is the default cap on one input's decompressed
+// size: 64 GiB.
+const DefaultMaxDecompressed = 64 << 30
+
+// capReader fails a decompressed stream that grows past max bytes.
+type capReader struct {
+	r      io.Reader
+	n, max int64
+	kind   string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		return n - int(c.n-c.max), fmt.Errorf("%s: decompressed size exceeds the limit of %s (--max-decompressed)", c.kind, FormatBytes(c.max))
+	}
+	return n, err
+}
+
+// FormatBytes writes a byte count in the units ParseBytes reads.
+func FormatBytes(n int64) string {
+	for _, u := range []struct {
+		s string
+		v int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.v && n%u.v == 0 {
+			return fmt.Sprintf("%d %s", n/u.v, u.s)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// ParseBytes reads a size such as 512MiB, 64GiB, 10GB or 1048576.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("bad size %q: want a number with an optional unit (KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s)
+	}
+	v, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q: %v", s, err)
+	}
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GIB": 1 << 30,
+		"T": 1 << 40, "TIB": 1 << 40, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.ToUpper(strings.TrimSpace(t[i:]))]
+	if mult == 0 {
+		return 0, fmt.Errorf("bad size %q: unknown unit %q", s, t[i:])
+	}
+	if v > math.MaxInt64/mult {
+		return 0, fmt.Errorf("bad size %q: too large", s)
+	}
+	return v * mult, nil
 }
 
 // DefaultFIFOWait is how long Read waits for a named pipe's writer.
@@ -269,6 +334,17 @@ func walkDir(dir string, open []fs.FileInfo, files *[]string) error {
 	return nil
 }
 
+// capped applies the MaxDecompressed option to a decompressor.
+func capped(r io.Reader, max int64, kind string) io.Reader {
+	if max < 0 {
+		return r
+	}
+	if max == 0 {
+		max = DefaultMaxDecompressed
+	}
+	return &capReader{r: r, max: max, kind: kind}
+}
+
 type notTraceError struct{ msg string }
 
 func (e *notTraceError) Error() string { return e.msg }
@@ -321,7 +397,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		}
 		defer zr.Close()
 		fsum.Compression = "gzip"
-		r = bufio.NewReaderSize(zr, 256<<10)
+		r = bufio.NewReaderSize(capped(zr, opts.MaxDecompressed, "gzip"), 256<<10)
 	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
 		zr, err := zstd.NewReader(br)
 		if err != nil {
@@ -329,7 +405,7 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 		}
 		defer zr.Close()
 		fsum.Compression = "zstd"
-		r = bufio.NewReaderSize(zr.IOReadCloser(), 256<<10)
+		r = bufio.NewReaderSize(capped(zr.IOReadCloser(), opts.MaxDecompressed, "zstd"), 256<<10)
 	}
 	dr := r.(*bufio.Reader)
 	format := opts.Format

@@ -133,3 +133,75 @@ func TestReadCutLastLine(t *testing.T) {
 		})
 	}
 }
+
+// Skipped values are never held, however long; kept strings are cut to
+// JSONMaxString with a warning; a compressed input expanding past
+// MaxDecompressed fails with a clear error. Inputs are generated small.
+func TestReadLongTokensAndBombs(t *testing.T) {
+	huge := strings.Repeat("a", 8<<20)
+	t.Run("skipped string is not held", func(t *testing.T) {
+		s := newJSONScanner(strings.NewReader(`{"ignored":"`+huge+`","also":["`+huge+`"]}`), "in.json")
+		s.beginObject()
+		for {
+			if _, ok := s.nextKey(); !ok {
+				break
+			}
+			s.skipValue()
+		}
+		if s.err != nil || cap(s.buf) > 2*jsonBufSize {
+			t.Errorf("err %v, buffer grew to %d bytes", s.err, cap(s.buf))
+		}
+	})
+	t.Run("kept string is cut", func(t *testing.T) {
+		doc := strings.Replace(oneSpan("01"), `"name":"op"`, `"name":"`+huge+`"`, 1)
+		k := NewSink()
+		if err := decodeOTLPJSON(strings.NewReader(doc), "in.json", k); err != nil {
+			t.Fatal(err)
+		}
+		tr := k.Traces()
+		if len(tr) != 1 || len(tr[0].Spans[0].Operation) != JSONMaxString {
+			t.Fatalf("name not cut to %d bytes", JSONMaxString)
+		}
+		if n, ex := pbtWarn(k, WarnLongString); n != 1 || !strings.Contains(ex, "1 string(s) longer than 1048576 bytes") {
+			t.Errorf("warning %d %q", n, ex)
+		}
+	})
+	t.Run("escaped kept string is cut", func(t *testing.T) {
+		doc := strings.Replace(oneSpan("01"), `"name":"op"`, `"name":"\n`+huge+`"`, 1)
+		k := NewSink()
+		if err := decodeOTLPJSON(strings.NewReader(doc), "in.json", k); err != nil {
+			t.Fatal(err)
+		}
+		if op := k.Traces()[0].Spans[0].Operation; len(op) != JSONMaxString || op[0] != '\n' {
+			t.Fatalf("name of %d bytes, want %d", len(op), JSONMaxString)
+		}
+	})
+	t.Run("decompression cap", func(t *testing.T) {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Write([]byte(oneSpan("01") + "\n" + strings.Replace(oneSpan("02"), `"name":"op"`, `"x":"`+huge+`"`, 1)))
+		w.Close()
+		p := filepath.Join(t.TempDir(), "bomb.json.gz")
+		os.WriteFile(p, b.Bytes(), 0o644)
+		_, err := Read([]string{p}, Options{MaxDecompressed: 1 << 20})
+		if err == nil || !strings.Contains(err.Error(), "decompressed size exceeds the limit of 1 MiB") || !strings.Contains(err.Error(), "bomb.json.gz") {
+			t.Errorf("error %v", err)
+		}
+		if _, err := Read([]string{p}, Options{}); err != nil {
+			t.Errorf("under the default cap: %v", err)
+		}
+	})
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"1048576": 1 << 20, "512MiB": 512 << 20, "64GiB": 64 << 30, "10GB": 10e9, "2 TiB": 2 << 40, "1k": 1024} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "GiB", "12XB", "99999999999TiB"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q): no error", bad)
+		}
+	}
+}

@@ -109,6 +109,7 @@ func (d *zipkinDecoder) run() error {
 	}
 	d.flush()
 	d.k.Encoding |= d.enc
+	s.warnCut(d.k)
 	return s.error()
 }
 
