@@ -42,7 +42,7 @@ func decodeJaegerJSON(r io.Reader, file string, k *Sink) error {
 type jaegerDecoder struct {
 	s     *jsonScanner
 	k     *Sink
-	in    jsonInterner
+	in    internCache
 	proto bool
 	enc   Encoding
 	names *jaegerIDNames
@@ -65,7 +65,7 @@ var (
 )
 
 func newJaegerDecoder(r io.Reader, file string, k *Sink, proto bool) *jaegerDecoder {
-	d := &jaegerDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}, proto: proto, names: &jaegerJSONNames}
+	d := &jaegerDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}, proto: proto, names: &jaegerJSONNames}
 	if proto {
 		d.names = &jaegerProtoNames
 	}
@@ -219,9 +219,6 @@ func (d *jaegerDecoder) object(depth int) {
 		}
 	}
 }
-
-// WarnServerError: a backend's response held traces and an error message.
-const WarnServerError WarningKind = "server-error"
 
 func (d *jaegerDecoder) spanList(tb *jaegerTraceBuf) {
 	s := d.s

@@ -29,13 +29,13 @@ type jaegerProtoDecoder struct {
 	at      []jaegerSpanAt
 	procs   map[string]string // Trace.process_map: process ID → service
 	refs    []Ref             // scratch for the current span's references
-	slab    pbRefSlab
-	attrs   pbAttrs
-	cache   pbCache
+	arena   refArena
+	attrs   attrSet
+	in      internCache
 }
 
 func newJaegerProtoDecoder(r io.Reader, file string, k *Sink) *jaegerProtoDecoder {
-	return &jaegerProtoDecoder{p: newPBReader(r, file), k: k, procs: map[string]string{}}
+	return &jaegerProtoDecoder{p: newPBReader(r, file), k: k, in: internCache{k: k}, procs: map[string]string{}}
 }
 
 // jaegerSpanAt locates a pending span and remembers its process ID.
@@ -155,13 +155,13 @@ func (d *jaegerProtoDecoder) process(m pbMsg) (service string, err *pbError) {
 		}
 	}
 	if !isMapping {
-		return d.cache.intern(d.k, field1), nil
+		return d.in.str(field1), nil
 	}
 	svc, e := d.serviceName(mapped)
 	if e != nil {
 		return "", e.in("process")
 	}
-	d.procs[d.cache.intern(d.k, field1)] = svc
+	d.procs[d.in.str(field1)] = svc
 	return "", nil
 }
 
@@ -197,7 +197,7 @@ func (d *jaegerProtoDecoder) serviceName(m pbMsg) (string, *pbError) {
 			if e := f.want(protowire.BytesType, "service_name"); e != nil {
 				return "", e
 			}
-			service = d.cache.intern(d.k, f.b)
+			service = d.in.str(f.b)
 		}
 	}
 }
@@ -206,7 +206,7 @@ func (d *jaegerProtoDecoder) serviceName(m pbMsg) (string, *pbError) {
 func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 	d.pending = append(d.pending, Span{})
 	s := &d.pending[len(d.pending)-1]
-	d.attrs = pbAttrs{}
+	d.attrs = attrSet{}
 	d.refs = d.refs[:0]
 	var traceID, spanID []byte
 	var start, dur int64
@@ -233,7 +233,7 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			spanID = f.b
 		case 3:
 			if e = f.want(protowire.BytesType, "operation_name"); e == nil {
-				s.Operation = d.cache.intern(d.k, f.b)
+				s.Operation = d.in.str(f.b)
 			}
 		case 4:
 			if e = f.want(protowire.BytesType, "references"); e == nil {
@@ -278,7 +278,7 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 		case 11:
 			if e = f.want(protowire.BytesType, "process_id"); e == nil {
-				at.procID = d.cache.intern(d.k, f.b)
+				at.procID = d.in.str(f.b)
 			}
 		}
 		if e != nil {
@@ -313,8 +313,8 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 		}
 	}
-	s.Attrs = d.cache.internAttrs(d.k, &d.attrs.a)
-	s.Refs = d.slab.clone(d.refs)
+	s.Attrs = d.in.attrs(&d.attrs)
+	s.Refs = d.arena.take(d.refs)
 	d.at = append(d.at, at)
 	return nil
 }
@@ -515,10 +515,7 @@ func (d *jaegerProtoDecoder) tag(m pbMsg, s *Span, at *jaegerSpanAt, i int, erro
 	}
 	if fld != attrHTTPStatus {
 		if vtype == 0 {
-			if fld == attrDBStatement {
-				str = NormalizeStatement(str)
-			}
-			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
+			d.attrs.setStr(&d.in, fld, current, str)
 		}
 		return nil
 	}

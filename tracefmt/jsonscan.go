@@ -36,9 +36,6 @@ const JSONMaxString = 1 << 20
 // jsonMaxNumber is the longest number token accepted.
 const jsonMaxNumber = 4096
 
-// WarnLongString: string values longer than JSONMaxString, cut to it.
-const WarnLongString WarningKind = "long-string"
-
 // jsonScanner is a streaming JSON tokenizer over an io.Reader. It never
 // builds a tree: decoders walk the document with beginObject/nextKey,
 // beginArray/nextElem and the leaf readers, and skip what they do not need.

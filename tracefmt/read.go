@@ -234,14 +234,6 @@ func noSpans(k *Sink, inputs []input) error {
 	return fmt.Errorf("no spans in the inputs")
 }
 
-// WarnSkippedFile: a file inside a directory argument that is not a trace
-// export.
-const WarnSkippedFile WarningKind = "skipped-file"
-
-// WarnNoSpansInFile: an input that is empty (0 bytes or white space), or a
-// recognised export holding no spans. Read fails when every input is so.
-const WarnNoSpansInFile WarningKind = "no-spans-in-file"
-
 type input struct {
 	name   string
 	walked bool // found by walking a directory

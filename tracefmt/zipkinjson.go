@@ -32,7 +32,7 @@ func decodeZipkinV1JSON(r io.Reader, file string, k *Sink) error {
 type zipkinDecoder struct {
 	s   *jsonScanner
 	k   *Sink
-	in  jsonInterner
+	in  internCache
 	v1  bool
 	enc Encoding
 
@@ -73,7 +73,7 @@ type zipkinV1 struct {
 }
 
 func newZipkinDecoder(r io.Reader, file string, k *Sink, v1 bool) *zipkinDecoder {
-	return &zipkinDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}, v1: v1}
+	return &zipkinDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}, v1: v1}
 }
 
 func (d *zipkinDecoder) run() error {
