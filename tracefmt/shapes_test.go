@@ -3,6 +3,7 @@ package tracefmt
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,5 +212,47 @@ func TestReadCompressedRecords(t *testing.T) {
 				t.Errorf("%s/%s corrupt: error %v, want one naming the file", format, comp, err)
 			}
 		}
+	}
+}
+
+// Zipkin v1 binary annotations are assigned to the client or server side
+// by endpoint, whatever the order of the keys in the span object.
+func TestZipkinV1KeyOrder(t *testing.T) {
+	type v1span struct {
+		TraceID   string          `json:"traceId"`
+		ID        string          `json:"id"`
+		ParentID  string          `json:"parentId,omitempty"`
+		Name      string          `json:"name"`
+		Timestamp int64           `json:"timestamp"`
+		Duration  int64           `json:"duration"`
+		Bin       json.RawMessage `json:"binaryAnnotations"`
+		Ann       json.RawMessage `json:"annotations"`
+	}
+	data, err := os.ReadFile(shapeFixture("zipkin-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spans []v1span
+	if err := json.Unmarshal(data, &spans); err != nil {
+		t.Fatal(err)
+	}
+	reordered, _ := json.Marshal(spans)
+	if bytes.Index(reordered, []byte("binaryAnnotations")) > bytes.Index(reordered, []byte(`"annotations"`)) {
+		t.Fatal("reordering failed")
+	}
+	show := func(b []byte) []string {
+		k := NewSink()
+		if err := decodeZipkinV1JSON(bytes.NewReader(b), "in.json", k); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range pbtSpans(k) {
+			out = append(out, pbtShow(s))
+		}
+		return out
+	}
+	want, got := show(data), show(reordered)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("binaryAnnotations first:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -40,6 +40,9 @@ type zipkinDecoder struct {
 	shared bool         // the group holds a shared or split server span
 	cur    zipkinSpan
 	path   [2]int // outer and inner array index of the span being read; -1 = none
+
+	bins    []zipkinBin // v1 binary annotations of the span being read
+	binText []byte
 }
 
 // zipkinSpan is one span being read or held.
@@ -190,11 +193,12 @@ func (d *zipkinDecoder) span() {
 				s.skipValue()
 			}
 		case "binaryAnnotations":
-			d.binaryAnnotations(z, &v)
+			d.binaryAnnotations(&v)
 		default:
 			s.skipValue()
 		}
 	}
+	d.applyBins(z, &v)
 	if s.err != nil {
 		return
 	}
@@ -472,7 +476,7 @@ func (d *zipkinDecoder) annotations(v *zipkinV1) {
 // address) is the client side's remote endpoint; "ca" is the client's
 // address seen by the server (not needed); the others are tags, applied to
 // the server side when logged by the server's endpoint.
-func (d *zipkinDecoder) binaryAnnotations(z *zipkinSpan, v *zipkinV1) {
+func (d *zipkinDecoder) binaryAnnotations(v *zipkinV1) {
 	s := d.s
 	if !s.beginArray() {
 		return
@@ -481,10 +485,8 @@ func (d *zipkinDecoder) binaryAnnotations(z *zipkinSpan, v *zipkinV1) {
 		if !s.beginObject() {
 			continue
 		}
-		var f attrField
-		var cur, address bool
-		var val scalar
-		var valText []byte
+		var bin zipkinBin
+		var address bool
 		var e zipkinEndpoint
 		for {
 			key, ok := s.nextKey()
@@ -497,21 +499,22 @@ func (d *zipkinDecoder) binaryAnnotations(z *zipkinSpan, v *zipkinV1) {
 					switch string(b) {
 					case "sa", "ca", "ma":
 						address = string(b) == "sa"
-						f = attrNone
+						bin.f = attrNone
 					default:
-						f, cur = jaegerTagKey(b)
+						bin.f, bin.cur = jaegerTagKey(b)
 					}
 				}
 			case "value":
-				val = s.scalar()
-				valText = append(valText[:0], val.str...)
+				bin.val = s.scalar()
+				n := len(d.binText)
+				d.binText = append(d.binText, bin.val.str...)
+				bin.text = [2]int{n, len(d.binText)}
 			case "endpoint":
 				d.endpoint(&e)
 			default:
 				s.skipValue()
 			}
 		}
-		val.str = valText
 		if address {
 			v.sa = e
 			continue
@@ -519,15 +522,38 @@ func (d *zipkinDecoder) binaryAnnotations(z *zipkinSpan, v *zipkinV1) {
 		if v.any == "" {
 			v.any = e.service
 		}
-		if f == attrNone {
-			continue
+		if bin.f != attrNone {
+			bin.service = e.service
+			d.bins = append(d.bins, bin)
 		}
+	}
+}
+
+// zipkinBin is a v1 binary annotation held until the span's end, when the
+// core annotations (in any order in the object) have told which endpoint is
+// the server.
+type zipkinBin struct {
+	f       attrField
+	cur     bool
+	val     scalar
+	text    [2]int // the value's text in zipkinDecoder.binText
+	service string // the endpoint that logged it
+}
+
+// applyBins applies the held binary annotations: those logged by the
+// server's endpoint go to the server side, the others to the span (the
+// client side, or the only side).
+func (d *zipkinDecoder) applyBins(z *zipkinSpan, v *zipkinV1) {
+	for i := range d.bins {
+		b := &d.bins[i]
+		b.val.str = d.binText[b.text[0]:b.text[1]]
 		attrs, errTag := &z.attrs, &z.errTag
-		if e.service != "" && e.service == v.server && e.service != v.client {
+		if b.service != "" && b.service == v.server && b.service != v.client {
 			attrs, errTag = &v.serverAttrs, &v.serverErr
 		}
-		d.tag(z, attrs, errTag, f, cur, val)
+		d.tag(z, attrs, errTag, b.f, b.cur, b.val)
 	}
+	d.bins, d.binText = d.bins[:0], d.binText[:0]
 }
 
 // flush resolves shared span IDs in the group and adds its spans.
