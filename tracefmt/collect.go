@@ -138,14 +138,19 @@ func (c *internCache) attrs(as *attrSet) *Attrs {
 // the Refs slice header, so each span needs its own backing array, and one
 // allocation per block is cheaper than one per span. A carved slice is
 // never handed out again.
-type refArena struct{ free []Ref }
+// Blocks grow from 64 to 4096 Refs, so small inputs stay cheap.
+type refArena struct {
+	free []Ref
+	next int
+}
 
 func (a *refArena) take(refs []Ref) []Ref {
 	if len(refs) == 0 {
 		return nil
 	}
 	if cap(a.free)-len(a.free) < len(refs) {
-		a.free = make([]Ref, 0, max(1024, len(refs)))
+		a.next = min(max(2*a.next, 64), 4096)
+		a.free = make([]Ref, 0, max(a.next, len(refs)))
 	}
 	n := len(a.free)
 	a.free = append(a.free, refs...)
