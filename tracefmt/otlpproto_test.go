@@ -111,6 +111,7 @@ var pbtAttrNames = []struct {
 	{"", "rpc.service", func(a *Attrs) *string { return &a.RPCService }},
 	{"", "rpc.method", func(a *Attrs) *string { return &a.RPCMethod }},
 	{"", "messaging.system", func(a *Attrs) *string { return &a.Messaging }},
+	{"db.statement", "db.query.text", func(a *Attrs) *string { return &a.DBStatement }},
 	{"http.status_code", "http.response.status_code", nil},
 }
 
@@ -135,6 +136,9 @@ func pbtAttrs(vals map[string]any) *Attrs {
 					}
 				}
 			} else if s, ok := v.(string); ok {
+				if n.cur == "db.query.text" {
+					s = string(NormalizeStatement([]byte(s)))
+				}
 				*n.str(a) = s
 			}
 		}
