@@ -14,12 +14,16 @@ type Format string
 const (
 	// FormatOTLPJSON is OTLP/JSON: one TracesData / ExportTraceServiceRequest
 	// document, or any number of them one after another (the collector file
-	// exporter's JSON Lines), or wrapped as {"result": …} (Jaeger api_v3).
+	// exporter's JSON Lines), or wrapped as {"result": …} (Jaeger api_v3);
+	// also Tempo's {"batches": …} (v1 trace by ID, Grafana's "Download
+	// traces") and {"trace": …, "status": …} (v2 trace by ID).
 	FormatOTLPJSON Format = "otlp-json"
 	// FormatOTLPProto is one binary TracesData / ExportTraceServiceRequest.
 	FormatOTLPProto Format = "otlp-proto"
 	// FormatOTLPProtoStream is a sequence of 4-byte big-endian length +
-	// ExportTraceServiceRequest records (the collector file exporter's proto).
+	// ExportTraceServiceRequest records (the collector file exporter's proto),
+	// each record possibly zstd or gzip compressed on its own, and then
+	// possibly OTLP/JSON (the exporter's json format with compression).
 	FormatOTLPProtoStream Format = "otlp-proto-stream"
 	// FormatJaegerJSON is the Jaeger UI download / query API JSON:
 	// {"data":[trace…]}, a bare trace, an array of traces or of spans, or

@@ -16,7 +16,7 @@ import (
 // lowerCamelCase or snake_case field names, and the old
 // instrumentationLibrarySpans.
 func decodeOTLPJSON(r io.Reader, file string, k *Sink) error {
-	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}}
+	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}, read0: k.Read}
 	err := d.run()
 	k.Encoding |= d.enc
 	d.s.warnCut(k)
@@ -44,6 +44,7 @@ type otlpJSONDecoder struct {
 	resource bool   // reading resource attributes (only service.name matters)
 
 	tempoStatus, message []byte // Tempo v2's top-level "status" and "message"
+	read0                int    // Sink.Read when this input began
 }
 
 // otlpSpanMeta locates a buffered span for warnings.
@@ -141,7 +142,11 @@ func (d *otlpJSONDecoder) tracesData(top bool) {
 			}
 			off, line := s.offset(), s.line()
 			if msg := errorBody(s); msg != "" && s.err == nil {
-				s.err = &DecodeError{Pos: s.posAt(off, line, "error"), Msg: "the server answered with an error: " + msg}
+				if d.k.Read > d.read0 { // an error after traces in a stream of answers
+					d.k.Warn(WarnServerError, s.posAt(off, line, "error"), "the server reported an error after the traces: "+msg)
+				} else {
+					s.err = &DecodeError{Pos: s.posAt(off, line, "error"), Msg: "the server answered with an error: " + msg}
+				}
 			}
 		default:
 			s.skipValue()

@@ -256,3 +256,17 @@ func TestZipkinV1KeyOrder(t *testing.T) {
 		t.Errorf("binaryAnnotations first:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An api_v3 error body after traces (a stream of answers) is a warning; on
+// its own it is the error.
+func TestAPIv3ErrorAfterTraces(t *testing.T) {
+	doc := strings.Replace(oneSpan("01"), `{"resourceSpans"`, `{"result":{"resourceSpans"`, 1) + "}\n" +
+		`{"error":{"httpCode":500,"message":"storage timeout"}}`
+	k := NewSink()
+	if err := decodeOTLPJSON(strings.NewReader(doc), "in.json", k); err != nil {
+		t.Fatal(err)
+	}
+	if n, ex := pbtWarn(k, WarnServerError); k.Kept() != 1 || n != 1 || !strings.Contains(ex, "storage timeout (code 500)") {
+		t.Errorf("kept %d, warning %d %q", k.Kept(), n, ex)
+	}
+}
