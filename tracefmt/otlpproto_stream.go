@@ -91,13 +91,25 @@ func (c *recordCodec) record(d *otlpProtoDecoder) error {
 		src = c.gr
 	}
 	if kind != "" {
-		n, err := c.out.ReadFrom(io.LimitReader(src, pbMaxMessage+1))
+		// Each record is bounded by pbMaxMessage, and all of an input's
+		// records together by the input's decompression cap.
+		left := c.k.expandLeft
+		if left == 0 {
+			left = DefaultMaxDecompressed
+		}
+		limit := min(int64(pbMaxMessage), left)
+		n, err := c.out.ReadFrom(io.LimitReader(src, limit+1))
 		if err != nil {
 			return p.errAt(start, "", "%s record: %v (at offset %d of the expanded record)", kind, err, n)
 		}
-		if n > pbMaxMessage {
+		if n > limit {
+			if limit < pbMaxMessage {
+				return p.errAt(start, "", "%s records: decompressed size exceeds the limit of %s (--max-decompressed)",
+					kind, FormatBytes(c.k.expandCap))
+			}
 			return p.errAt(start, "", "%s record expands beyond the 1 GiB limit", kind)
 		}
+		c.k.expandLeft = left - n
 		body = c.out.Bytes()
 	}
 	file := fmt.Sprintf("%s: record %d (expanded)", c.file, p.record)

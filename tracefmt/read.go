@@ -428,6 +428,13 @@ func readOne(in input, opts Options, k *Sink) (*FileSummary, error) {
 	fsum.Format = format
 
 	read0 := k.Read
+	switch k.expandCap = opts.MaxDecompressed; {
+	case k.expandCap < 0:
+		k.expandCap = math.MaxInt64
+	case k.expandCap == 0:
+		k.expandCap = DefaultMaxDecompressed
+	}
+	k.expandLeft = k.expandCap
 	k.beginFile(fsum)
 	err = decoders[format](dr, in.name, k)
 	k.endFile()

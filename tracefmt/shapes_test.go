@@ -270,3 +270,25 @@ func TestAPIv3ErrorAfterTraces(t *testing.T) {
 		t.Errorf("kept %d, warning %d %q", k.Kept(), n, ex)
 	}
 }
+
+// The decompression cap holds across the collector's compressed records
+// too: many small records that together expand past it fail.
+func TestCompressedRecordsCap(t *testing.T) {
+	zenc, _ := zstd.NewWriter(nil)
+	doc := []byte(strings.Replace(oneSpan("01"), `"name":"op"`, `"name":"op","x":"`+strings.Repeat("a", 300<<10)+`"`, 1))
+	var stream []byte
+	for range 5 {
+		rec := zenc.EncodeAll(doc, nil)
+		stream = binary.BigEndian.AppendUint32(stream, uint32(len(rec)))
+		stream = append(stream, rec...)
+	}
+	p := filepath.Join(t.TempDir(), "records.pb")
+	os.WriteFile(p, stream, 0o644)
+	if _, err := Read([]string{p}, Options{MaxDecompressed: 1 << 20}); err == nil || !strings.Contains(err.Error(), "exceeds the limit of 1 MiB") {
+		t.Errorf("error %v, want the decompression cap", err)
+	}
+	res, err := Read([]string{p}, Options{MaxDecompressed: 2 << 20})
+	if err != nil || res.Sink.Read != 5 {
+		t.Errorf("under the cap: %v", err)
+	}
+}

@@ -156,6 +156,11 @@ type Sink struct {
 
 	emptyAttrs *Attrs
 
+	// expandLeft is how many more bytes the current input's compressed
+	// records may expand to (0 = not set: the default cap); expandCap is
+	// the cap it started from, for messages.
+	expandLeft, expandCap int64
+
 	// Per-input statistics of the file being read.
 	cur       *FileSummary
 	fileNo    int32
