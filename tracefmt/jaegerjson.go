@@ -298,19 +298,9 @@ func (d *jaegerDecoder) operation(st *jaegerSpan) {
 
 // micros reads a time or duration in microseconds into ns.
 func (d *jaegerDecoder) micros(dst *int64, st *jaegerSpan, field string) bool {
-	v, ok := d.s.int64()
-	switch {
-	case !ok:
-		if d.s.err == nil && d.s.got != "null" {
-			st.bad.set(WarnInvalidTime, field, "want microseconds, got "+d.s.got)
-		}
-		return false
-	case v < 0 || v > math.MaxInt64/1000:
-		st.bad.set(WarnInvalidTime, field, "want microseconds, got "+strconv.FormatInt(v, 10))
-		return false
-	}
+	v, ok := d.s.micros(&st.bad, field)
 	*dst = v * 1000
-	return true
+	return ok
 }
 
 // hexID reads a Jaeger hex ID of span st: up to 32 (trace) or 16 (span)

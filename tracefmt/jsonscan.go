@@ -880,6 +880,11 @@ func jsonParseInt(b []byte) (int64, bool) {
 		}
 		u = u*10 + uint64(c-'0')
 	}
+	return jsonSigned(u, neg)
+}
+
+// jsonSigned applies a sign to a magnitude; false if out of int64 range.
+func jsonSigned(u uint64, neg bool) (int64, bool) {
 	if neg {
 		if u > 1<<63 {
 			return 0, false
@@ -947,16 +952,25 @@ func jsonParseDecimal(b []byte) (int64, bool) {
 		}
 		u = u*10 + d
 	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
+	return jsonSigned(u, neg)
+}
+
+// micros reads a non-negative number of microseconds (Jaeger and Zipkin
+// times and durations) that fits in int64 nanoseconds. A problem is noted
+// in bad; null is just not read.
+func (s *jsonScanner) micros(bad *otlpProblem, field string) (int64, bool) {
+	v, ok := s.int64()
+	switch {
+	case !ok:
+		if s.err == nil && s.got != "null" {
+			bad.set(WarnInvalidTime, field, "want microseconds, got "+s.got)
 		}
-		return -int64(u), true
-	}
-	if u > math.MaxInt64 {
+		return 0, false
+	case v < 0 || v > math.MaxInt64/1000:
+		bad.set(WarnInvalidTime, field, "want microseconds, got "+strconv.FormatInt(v, 10))
 		return 0, false
 	}
-	return int64(u), true
+	return v, true
 }
 
 // boolean reads true/false, also as the strings "true"/"false" (as some

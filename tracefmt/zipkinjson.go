@@ -171,9 +171,9 @@ func (d *zipkinDecoder) span() {
 				z.sp.Kind = zipkinKind(b)
 			}
 		case "timestamp":
-			haveTS = d.micros(&ts, &bad, "timestamp")
+			ts, haveTS = s.micros(&bad, "timestamp")
 		case "duration":
-			haveDur = d.micros(&dur, &bad, "duration")
+			dur, haveDur = s.micros(&bad, "duration")
 		case "localEndpoint":
 			var e zipkinEndpoint
 			d.endpoint(&e)
@@ -277,23 +277,6 @@ func (d *zipkinDecoder) v1Sides(z *zipkinSpan, v *zipkinV1, bad *otlpProblem) {
 			d.group = append(d.group, server)
 		}
 	}
-}
-
-// micros reads a time or duration in microseconds.
-func (d *zipkinDecoder) micros(dst *int64, bad *otlpProblem, field string) bool {
-	v, ok := d.s.int64()
-	switch {
-	case !ok:
-		if d.s.err == nil && d.s.got != "null" {
-			bad.set(WarnInvalidTime, field, "want microseconds, got "+d.s.got)
-		}
-		return false
-	case v < 0 || v > math.MaxInt64/1000:
-		bad.set(WarnInvalidTime, field, "want microseconds, got "+strconv.FormatInt(v, 10))
-		return false
-	}
-	*dst = v
-	return true
 }
 
 // hexID reads a Zipkin ID: 16 or 32 lowercase hex digits (a 64-bit trace
