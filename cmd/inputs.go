@@ -20,8 +20,7 @@ type inputOptions struct {
 func (o *inputOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Format, "format", "auto", "input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
 	fs.BoolVar(&o.Strict, "strict", false, "treat warnings (rejected spans, skipped files, …) as errors: exit code 2")
-	fs.StringVar(&o.MaxDecompressed, "max-decompressed", tracefmt.FormatBytes(tracefmt.DefaultMaxDecompressed),
-		"fail a compressed input that expands beyond this size (e.g. 512MiB, 200GiB; -1 for no limit)")
+	addMaxDecompressedFlag(fs, &o.MaxDecompressed)
 }
 
 // readInputs reads every path, drawing progress on stderr when it is a
@@ -31,15 +30,9 @@ func readInputs(s *Streams, paths []string, o inputOptions) (*tracefmt.Result, e
 	if err != nil {
 		return nil, inputError(err)
 	}
-	opts := tracefmt.Options{Format: format, Stdin: s.In, MaxDecompressed: -1}
-	switch o.MaxDecompressed {
-	case "-1":
-	case "": // not set: tracefmt's default
-		opts.MaxDecompressed = 0
-	default:
-		if opts.MaxDecompressed, err = tracefmt.ParseBytes(o.MaxDecompressed); err != nil || opts.MaxDecompressed == 0 {
-			return nil, inputError(fmt.Errorf("--max-decompressed: %v", err))
-		}
+	opts := tracefmt.Options{Format: format, Stdin: s.In}
+	if opts.MaxDecompressed, err = parseMaxDecompressed(o.MaxDecompressed); err != nil {
+		return nil, inputError(err)
 	}
 	if s.ErrIsTerminal {
 		opts.Progress = new(tracefmt.Progress)

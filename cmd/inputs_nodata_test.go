@@ -56,3 +56,20 @@ func TestForcedFormatYieldingNothingFails(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming the forced format", code, stderr)
 	}
 }
+
+func TestMaxDecompressedFlag(t *testing.T) {
+	for _, tc := range []struct {
+		val  string
+		code int
+		want string
+	}{
+		{"1KiB", ExitInputError, "decompressed size exceeds the limit of 1 KiB (--max-decompressed)"},
+		{"lots", ExitInputError, `--max-decompressed: bad size "lots"`},
+		{"-1", ExitOK, ""},
+	} {
+		_, stderr, code := run(t, "", "analyze", "--max-decompressed", tc.val, "testdata/demo/checkout.otlp.jsonl.zst")
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("--max-decompressed %s: exit %d, stderr %q; want %d and %q", tc.val, code, stderr, tc.code, tc.want)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func TestReadFIFOWithoutWriter(t *testing.T) {
 		t.Skip("mkfifo:", err)
 	}
 	start := time.Now()
-	_, err := Read([]string{p}, Options{FIFOWait: 100 * time.Millisecond})
+	_, err := readAll([]string{p}, Options{FIFOWait: 100 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "no writer") {
 		t.Errorf("error %v, want one saying the pipe has no writer", err)
 	}
@@ -33,7 +33,7 @@ func TestReadFIFOWithoutWriter(t *testing.T) {
 			w.Close()
 		}
 	}()
-	res, err := Read([]string{p}, Options{FIFOWait: 5 * time.Second})
+	res, err := readAll([]string{p}, Options{FIFOWait: 5 * time.Second})
 	if err != nil || res.Sink.Kept() != 1 {
 		t.Errorf("with a writer: %v", err)
 	}

@@ -35,7 +35,7 @@ func TestReadWalkFollowsSymlinks(t *testing.T) {
 			t.Skip("symbolic links unavailable:", err)
 		}
 	}
-	res, err := Read([]string{root}, Options{})
+	res, err := readAll([]string{root}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestReadCompressedErrorOffset(t *testing.T) {
 	for name, data := range map[string][]byte{"cut.gz": gz.Bytes()[:2000], "cut.zst": z[:len(z)-10]} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, data, 0o644)
-		_, err := Read([]string{p}, Options{})
+		_, err := readAll([]string{p}, Options{})
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Offset <= 0 {
 			t.Errorf("%s: error %v, want a *DecodeError at the decompressed offset", name, err)
@@ -113,7 +113,7 @@ func TestReadCutLastLine(t *testing.T) {
 			}
 			p := filepath.Join(dir, "rec.jsonl")
 			os.WriteFile(p, data, 0o644)
-			res, err := Read([]string{p}, Options{})
+			res, err := readAll([]string{p}, Options{})
 			if tc.fail {
 				if err == nil {
 					t.Fatal("no error")
@@ -183,11 +183,11 @@ func TestReadLongTokensAndBombs(t *testing.T) {
 		w.Close()
 		p := filepath.Join(t.TempDir(), "bomb.json.gz")
 		os.WriteFile(p, b.Bytes(), 0o644)
-		_, err := Read([]string{p}, Options{MaxDecompressed: 1 << 20})
+		_, err := readAll([]string{p}, Options{MaxDecompressed: 1 << 20})
 		if err == nil || !strings.Contains(err.Error(), "decompressed size exceeds the limit of 1 MiB") || !strings.Contains(err.Error(), "bomb.json.gz") {
 			t.Errorf("error %v", err)
 		}
-		if _, err := Read([]string{p}, Options{}); err != nil {
+		if _, err := readAll([]string{p}, Options{}); err != nil {
 			t.Errorf("under the default cap: %v", err)
 		}
 	})
