@@ -24,13 +24,15 @@ import (
 
 // inputOptions are the flags every command that reads traces shares.
 type inputOptions struct {
-	Format string
-	Strict bool
+	Format          string
+	Strict          bool
+	MaxDecompressed string
 }
 
 func (o *inputOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Format, "format", "auto", "input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
 	fs.BoolVar(&o.Strict, "strict", false, "treat warnings (rejected spans, skipped files, …) as errors: exit code 2")
+	addMaxDecompressedFlag(fs, &o.MaxDecompressed)
 }
 
 // loadSpec says what a command needs from its inputs.
@@ -92,6 +94,9 @@ func readInputs(ctx context.Context, s *Streams, paths []string, o inputOptions)
 		return nil, inputError(err)
 	}
 	opts := tracefmt.Options{Format: format, Stdin: s.In}
+	if opts.MaxDecompressed, err = parseMaxDecompressed(o.MaxDecompressed); err != nil {
+		return nil, inputError(err)
+	}
 	if s.ErrIsTerminal {
 		opts.Progress = new(tracefmt.Progress)
 		stop := drawProgress(s, opts.Progress)

@@ -65,8 +65,9 @@ func newRootCmd(s *Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hopbudget",
 		Short: "Latency budget analyzer and trace profiler",
-		Long: `hopbudget reads trace exports (OTLP JSON / JSON Lines / protobuf, Jaeger UI JSON,
-Jaeger model protobuf; plain, gzip or zstd), rebuilds every request's span DAG and
+		Long: `hopbudget reads trace exports (OTLP JSON / JSON Lines / protobuf, Tempo and Grafana
+JSON, Jaeger UI JSON, Jaeger model protobuf, Zipkin v1/v2 JSON; plain, gzip or zstd),
+rebuilds every request's span DAG and
 tells where the time went and which hops overspend their latency budget.
 
 Exit codes: 0 ok, 1 budget exceeded, 2 bad usage or input.`,

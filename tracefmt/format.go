@@ -14,12 +14,16 @@ type Format string
 const (
 	// FormatOTLPJSON is OTLP/JSON: one TracesData / ExportTraceServiceRequest
 	// document, or any number of them one after another (the collector file
-	// exporter's JSON Lines), or wrapped as {"result": …} (Jaeger api_v3).
+	// exporter's JSON Lines), or wrapped as {"result": …} (Jaeger api_v3);
+	// also Tempo's {"batches": …} (v1 trace by ID, Grafana's "Download
+	// traces") and {"trace": …, "status": …} (v2 trace by ID).
 	FormatOTLPJSON Format = "otlp-json"
 	// FormatOTLPProto is one binary TracesData / ExportTraceServiceRequest.
 	FormatOTLPProto Format = "otlp-proto"
 	// FormatOTLPProtoStream is a sequence of 4-byte big-endian length +
-	// ExportTraceServiceRequest records (the collector file exporter's proto).
+	// ExportTraceServiceRequest records (the collector file exporter's proto),
+	// each record possibly zstd or gzip compressed on its own, and then
+	// possibly OTLP/JSON (the exporter's json format with compression).
 	FormatOTLPProtoStream Format = "otlp-proto-stream"
 	// FormatJaegerJSON is the Jaeger UI download / query API JSON:
 	// {"data":[trace…]}, a bare trace, an array of traces or of spans, or
@@ -33,6 +37,12 @@ const (
 	// FormatJaegerProtoStream is a sequence of 4-byte big-endian length +
 	// jaeger-idl api_v2 Batch records.
 	FormatJaegerProtoStream Format = "jaeger-proto-stream"
+	// FormatZipkinJSON is Zipkin v2 JSON: an array of spans, or an array
+	// of such arrays (GET /api/v2/traces).
+	FormatZipkinJSON Format = "zipkin-json"
+	// FormatZipkinV1JSON is Zipkin v1 JSON (annotations and
+	// binaryAnnotations), the same shapes.
+	FormatZipkinV1JSON Format = "zipkin-v1-json"
 )
 
 // Decoder reads one decompressed input into the sink. It returns a
@@ -48,6 +58,8 @@ var decoders = map[Format]Decoder{
 	FormatJaegerProtoJSON:   decodeJaegerProtoJSON,
 	FormatJaegerProto:       decodeJaegerProto,
 	FormatJaegerProtoStream: decodeJaegerProtoStream,
+	FormatZipkinJSON:        decodeZipkinJSON,
+	FormatZipkinV1JSON:      decodeZipkinV1JSON,
 }
 
 // Formats lists the format names, sorted.

@@ -32,6 +32,7 @@ func decodeJaegerJSON(r io.Reader, file string, k *Sink) error {
 		}
 	}
 	k.Encoding |= d.enc
+	s.warnCut(k)
 	return s.error()
 }
 
@@ -41,7 +42,7 @@ func decodeJaegerJSON(r io.Reader, file string, k *Sink) error {
 type jaegerDecoder struct {
 	s     *jsonScanner
 	k     *Sink
-	in    jsonInterner
+	in    internCache
 	proto bool
 	enc   Encoding
 	names *jaegerIDNames
@@ -64,7 +65,7 @@ var (
 )
 
 func newJaegerDecoder(r io.Reader, file string, k *Sink, proto bool) *jaegerDecoder {
-	d := &jaegerDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}, proto: proto, names: &jaegerJSONNames}
+	d := &jaegerDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}, proto: proto, names: &jaegerJSONNames}
 	if proto {
 		d.names = &jaegerProtoNames
 	}
@@ -156,6 +157,10 @@ func (d *jaegerDecoder) object(depth int) {
 	tb.reset()
 	own := &tb.own
 	own.m.idx, own.m.off, own.m.line = -1, off, line
+	read0 := d.k.Read
+	var errMsg string
+	var errOff int64
+	var errLine int
 	for {
 		key, ok := s.nextKey()
 		if !ok {
@@ -163,11 +168,29 @@ func (d *jaegerDecoder) object(depth int) {
 		}
 		switch string(key) {
 		case "data":
-			if depth > 0 {
+			switch {
+			case depth > 0:
 				s.skipValue()
-			} else if s.beginArray() {
+			case s.peek() == '{': // the Jaeger UI's state: one trace
+				d.object(1)
+			case s.beginArray():
 				for s.nextElem() {
 					d.object(1)
+				}
+			}
+		case "errors":
+			// The query API's {"data": null, "errors": [{"code", "msg"}]}.
+			if depth > 0 {
+				s.skipValue()
+				continue
+			}
+			if !s.beginArray() {
+				continue
+			}
+			for s.nextElem() {
+				o, l := s.offset(), s.line()
+				if m := errorBody(s); m != "" && errMsg == "" {
+					errMsg, errOff, errLine = m, o, l
 				}
 			}
 		case "spans":
@@ -187,6 +210,14 @@ func (d *jaegerDecoder) object(depth int) {
 		d.finishSpan(own, tb)
 	}
 	d.flush(tb, own.m.haveTrace, own.sp.TraceID, own.m.nonHex)
+	if errMsg != "" {
+		at := s.posAt(errOff, errLine, "errors")
+		if d.k.Read == read0 {
+			s.err = &DecodeError{Pos: at, Msg: "the server answered with an error: " + errMsg}
+		} else {
+			d.k.Warn(WarnServerError, at, "the server reported an error beside the traces: "+errMsg)
+		}
+	}
 }
 
 func (d *jaegerDecoder) spanList(tb *jaegerTraceBuf) {
@@ -267,19 +298,9 @@ func (d *jaegerDecoder) operation(st *jaegerSpan) {
 
 // micros reads a time or duration in microseconds into ns.
 func (d *jaegerDecoder) micros(dst *int64, st *jaegerSpan, field string) bool {
-	v, ok := d.s.int64()
-	switch {
-	case !ok:
-		if d.s.err == nil && d.s.got != "null" {
-			st.bad.set(WarnInvalidTime, field, "want microseconds, got "+d.s.got)
-		}
-		return false
-	case v < 0 || v > math.MaxInt64/1000:
-		st.bad.set(WarnInvalidTime, field, "want microseconds, got "+strconv.FormatInt(v, 10))
-		return false
-	}
+	v, ok := d.s.micros(&st.bad, field)
 	*dst = v * 1000
-	return true
+	return ok
 }
 
 // hexID reads a Jaeger hex ID of span st: up to 32 (trace) or 16 (span)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -28,13 +29,13 @@ type jaegerProtoDecoder struct {
 	at      []jaegerSpanAt
 	procs   map[string]string // Trace.process_map: process ID → service
 	refs    []Ref             // scratch for the current span's references
-	slab    pbRefSlab
-	attrs   pbAttrs
-	cache   pbCache
+	arena   refArena
+	attrs   attrSet
+	in      internCache
 }
 
 func newJaegerProtoDecoder(r io.Reader, file string, k *Sink) *jaegerProtoDecoder {
-	return &jaegerProtoDecoder{p: newPBReader(r, file), k: k, procs: map[string]string{}}
+	return &jaegerProtoDecoder{p: newPBReader(r, file), k: k, in: internCache{k: k}, procs: map[string]string{}}
 }
 
 // jaegerSpanAt locates a pending span and remembers its process ID.
@@ -154,13 +155,13 @@ func (d *jaegerProtoDecoder) process(m pbMsg) (service string, err *pbError) {
 		}
 	}
 	if !isMapping {
-		return d.cache.intern(d.k, field1), nil
+		return d.in.str(field1), nil
 	}
 	svc, e := d.serviceName(mapped)
 	if e != nil {
 		return "", e.in("process")
 	}
-	d.procs[d.cache.intern(d.k, field1)] = svc
+	d.procs[d.in.str(field1)] = svc
 	return "", nil
 }
 
@@ -196,7 +197,7 @@ func (d *jaegerProtoDecoder) serviceName(m pbMsg) (string, *pbError) {
 			if e := f.want(protowire.BytesType, "service_name"); e != nil {
 				return "", e
 			}
-			service = d.cache.intern(d.k, f.b)
+			service = d.in.str(f.b)
 		}
 	}
 }
@@ -205,10 +206,11 @@ func (d *jaegerProtoDecoder) serviceName(m pbMsg) (string, *pbError) {
 func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 	d.pending = append(d.pending, Span{})
 	s := &d.pending[len(d.pending)-1]
-	d.attrs = pbAttrs{}
+	d.attrs = attrSet{}
 	d.refs = d.refs[:0]
 	var traceID, spanID []byte
 	var start, dur int64
+	var badTime string // the time field out of range, if any
 	hasStart := false
 	errorTag := false
 	var f pbField
@@ -231,7 +233,7 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			spanID = f.b
 		case 3:
 			if e = f.want(protowire.BytesType, "operation_name"); e == nil {
-				s.Operation = d.cache.intern(d.k, f.b)
+				s.Operation = d.in.str(f.b)
 			}
 		case 4:
 			if e = f.want(protowire.BytesType, "references"); e == nil {
@@ -247,8 +249,11 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 			if e = f.want(protowire.BytesType, name); e == nil {
 				var ns int64
-				if ns, e = jaegerNanos(f.sub()); e != nil {
+				var valid bool
+				if ns, valid, e = jaegerNanos(f.sub()); e != nil {
 					e.in(name)
+				} else if !valid {
+					badTime = name
 				} else if f.num == 6 {
 					start, hasStart = ns, true
 				} else {
@@ -273,13 +278,22 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 		case 11:
 			if e = f.want(protowire.BytesType, "process_id"); e == nil {
-				at.procID = d.cache.intern(d.k, f.b)
+				at.procID = d.in.str(f.b)
 			}
 		}
 		if e != nil {
 			d.pending = d.pending[:len(d.pending)-1]
 			return e
 		}
+	}
+	// Out-of-range times are rejected as Jaeger JSON's are (one rule).
+	if badTime == "" && hasStart && dur > math.MaxInt64-start {
+		badTime = "duration"
+	}
+	if badTime != "" {
+		d.pending = d.pending[:len(d.pending)-1]
+		d.k.Reject(WarnInvalidTime, d.pos(&at, badTime), "time out of range (seconds beyond year 2262, nanos outside [0, 10⁹), negative, or end past the range)")
+		return nil
 	}
 	if !d.check(s, &at, traceID, spanID, start, hasStart) {
 		d.pending = d.pending[:len(d.pending)-1]
@@ -299,8 +313,8 @@ func (d *jaegerProtoDecoder) span(m pbMsg, at jaegerSpanAt) *pbError {
 			}
 		}
 	}
-	s.Attrs = d.cache.internAttrs(d.k, &d.attrs.a)
-	s.Refs = d.slab.clone(d.refs)
+	s.Attrs = d.in.attrs(&d.attrs)
+	s.Refs = d.arena.take(d.refs)
 	d.at = append(d.at, at)
 	return nil
 }
@@ -400,17 +414,21 @@ func (d *jaegerProtoDecoder) ref(m pbMsg, at *jaegerSpanAt, i int) *pbError {
 }
 
 // jaegerNanos reads a google.protobuf.Timestamp or Duration (seconds = 1,
-// nanos = 2) as nanoseconds.
-func jaegerNanos(m pbMsg) (int64, *pbError) {
+// nanos = 2) as nanoseconds; valid is false for a negative value, nanos
+// outside [0, 10⁹) or a value beyond int64 nanoseconds (year 2262).
+func jaegerNanos(m pbMsg) (ns int64, valid bool, err *pbError) {
 	var sec, nanos int64
 	var f pbField
 	for {
 		ok, e := m.next(&f)
 		if e != nil {
-			return 0, e
+			return 0, false, e
 		}
 		if !ok {
-			return sec*1e9 + nanos, nil
+			if sec < 0 || nanos < 0 || nanos >= 1e9 || sec > (math.MaxInt64-nanos)/1e9 {
+				return 0, false, nil
+			}
+			return sec*1e9 + nanos, true, nil
 		}
 		switch f.num {
 		case 1:
@@ -421,7 +439,7 @@ func jaegerNanos(m pbMsg) (int64, *pbError) {
 			nanos = int64(int32(f.v))
 		}
 		if e != nil {
-			return 0, e
+			return 0, false, e
 		}
 	}
 }
@@ -497,10 +515,7 @@ func (d *jaegerProtoDecoder) tag(m pbMsg, s *Span, at *jaegerSpanAt, i int, erro
 	}
 	if fld != attrHTTPStatus {
 		if vtype == 0 {
-			if fld == attrDBStatement {
-				str = NormalizeStatement(str)
-			}
-			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
+			d.attrs.setStr(&d.in, fld, current, str)
 		}
 		return nil
 	}

@@ -443,3 +443,47 @@ func TestProtoDecodersOneByteReads(t *testing.T) {
 		t.Fatalf("kept %d, err %v", k.Kept(), err)
 	}
 }
+
+// Timestamps beyond int64 nanoseconds, nanos outside [0, 10⁹) and negative
+// times are rejected, as Jaeger JSON rejects its out-of-range microseconds.
+func TestJaegerProtoTimeOutOfRange(t *testing.T) {
+	ts := func(sec uint64, nanos uint64) []byte {
+		b := protowire.AppendTag(nil, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, sec)
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		return protowire.AppendVarint(b, nanos)
+	}
+	span := func(start, dur []byte) []byte {
+		b := pbtField(nil, 1, pbtTIDb(1))
+		b = pbtField(b, 2, pbtSIDb(1))
+		b = pbtField(b, 6, start)
+		return pbtField(b, 7, dur)
+	}
+	proc := pbtField(nil, 1, []byte("svc"))
+	ok := ts(1767225600, 5)
+	for _, tc := range []struct {
+		name       string
+		start, dur []byte
+		kept       int
+	}{
+		{"valid", ok, ts(0, 1000), 1},
+		{"seconds 2^63-1", ts(1<<63-1, 0), ts(0, 0), 0},
+		{"seconds past 2262", ts(9300000000, 0), ts(0, 0), 0},
+		{"nanos 10^9", ts(1767225600, 1e9), ts(0, 0), 0},
+		{"negative seconds", ts(uint64(1<<64-1), 0), ts(0, 0), 0},
+		{"negative nanos", ts(1767225600, uint64(1<<64-1)), ts(0, 0), 0},
+		{"negative duration", ok, ts(uint64(1<<64-2), 0), 0},
+		{"end past the range", ts(9200000000, 0), ts(100000000, 0), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			batch := pbtField(pbtField(nil, 1, span(tc.start, tc.dur)), 2, proc)
+			k, err := pbtDecode(decodeJaegerProto, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Kept() != tc.kept || k.Read != 1 || k.Rejected[WarnInvalidTime] != 1-tc.kept {
+				t.Errorf("kept %d of %d, rejected %v; want %d kept", k.Kept(), k.Read, k.Rejected, tc.kept)
+			}
+		})
+	}
+}

@@ -26,6 +26,7 @@ func decodeJaegerProtoJSON(r io.Reader, file string, k *Sink) error {
 		}
 	}
 	k.Encoding |= d.enc
+	s.warnCut(k)
 	return s.error()
 }
 
@@ -100,9 +101,9 @@ func (d *jaegerDecoder) protoSpanField(key []byte, st *jaegerSpan) bool {
 	s := d.s
 	switch string(key) {
 	case "traceId", "trace_id":
-		st.m.haveTrace = d.protoID(st.sp.TraceID[:], &st.bad, WarnInvalidTraceID, "traceId")
+		st.m.haveTrace = readID(d.s, st.sp.TraceID[:], true, &d.enc, &st.bad, WarnInvalidTraceID, "traceId")
 	case "spanId", "span_id":
-		st.haveSpan = d.protoID(st.sp.SpanID[:], &st.bad, WarnInvalidSpanID, "spanId")
+		st.haveSpan = readID(d.s, st.sp.SpanID[:], true, &d.enc, &st.bad, WarnInvalidSpanID, "spanId")
 	case "operationName", "operation_name":
 		d.operation(st)
 	case "references":
@@ -123,32 +124,6 @@ func (d *jaegerDecoder) protoSpanField(key []byte, st *jaegerSpan) bool {
 	default:
 		return false
 	}
-	return true
-}
-
-// protoID reads a bytes ID: base64 (as protobuf JSON writes it) or hex. A
-// trace ID of 8 bytes is right-aligned. Empty or null is missing.
-func (d *jaegerDecoder) protoID(dst []byte, bad *otlpProblem, kind WarningKind, field string) bool {
-	b, ok := d.s.str()
-	if !ok {
-		if d.s.err == nil && d.s.got != "null" {
-			bad.set(kind, field, idWant(len(dst))+", got "+d.s.got)
-		}
-		return false
-	}
-	if len(b) == 0 {
-		return false
-	}
-	enc, ok := parseID(dst, b)
-	if !ok && len(dst) == len(TraceID{}) {
-		clear(dst[:8])
-		enc, ok = parseID(dst[8:], b)
-	}
-	if !ok {
-		bad.set(kind, field, idWant(len(dst))+", got "+jsonQuote(b))
-		return false
-	}
-	d.enc |= enc
 	return true
 }
 
@@ -183,9 +158,9 @@ func (d *jaegerDecoder) protoRefs(st *jaegerSpan) {
 					d.enc |= EncEnumNumbers
 				}
 			case "traceId", "trace_id":
-				r.haveTrace = d.protoID(r.TraceID[:], &bad, WarnInvalidRef, "traceId")
+				r.haveTrace = readID(d.s, r.TraceID[:], true, &d.enc, &bad, WarnInvalidRef, "traceId")
 			case "spanId", "span_id":
-				haveSpan = d.protoID(r.SpanID[:], &bad, WarnInvalidRef, "spanId")
+				haveSpan = readID(d.s, r.SpanID[:], true, &d.enc, &bad, WarnInvalidRef, "spanId")
 			default:
 				s.skipValue()
 			}

@@ -3,11 +3,13 @@ package tracefmt
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -23,6 +25,16 @@ const (
 // jsonMaxDepth bounds the nesting of skipped values, so hostile input cannot
 // make the bracket stack grow without limit.
 const jsonMaxDepth = 10000
+
+// JSONMaxString is the longest string value or key kept whole (1 MiB):
+// longer ones (a name, an attribute value) are cut to it with a
+// "long-string" warning, so one hostile token cannot take memory without
+// bound. Values that are skipped are never held at all, whatever their
+// length.
+const JSONMaxString = 1 << 20
+
+// jsonMaxNumber is the longest number token accepted.
+const jsonMaxNumber = 4096
 
 // jsonScanner is a streaming JSON tokenizer over an io.Reader. It never
 // builds a tree: decoders walk the document with beginObject/nextKey,
@@ -58,6 +70,70 @@ type jsonScanner struct {
 	// got names what a leaf reader found instead of the wanted type
 	// ("null", "number", "object", …) when it returns ok == false.
 	got string
+
+	// cut counts strings cut to JSONMaxString; cutAt is the first one.
+	cut   int
+	cutAt Pos
+}
+
+// warnCut reports the strings cut to JSONMaxString to the sink.
+func (s *jsonScanner) warnCut(k *Sink) {
+	if s.cut > 0 {
+		k.Warn(WarnLongString, s.cutAt, fmt.Sprintf("%d string(s) longer than %d bytes cut to that length", s.cut, JSONMaxString))
+	}
+}
+
+// noteCut records a string cut at the current position.
+func (s *jsonScanner) noteCut() {
+	if s.cut == 0 {
+		s.cutAt = s.posAt(s.offset(), s.line(), s.path())
+	}
+	s.cut++
+}
+
+// skipStringFrom consumes the rest of a string from index i of the buffer
+// (inside the string) without holding it: the buffer is refilled in place
+// as the string streams past, so its length does not matter.
+func (s *jsonScanner) skipStringFrom(i int) bool {
+	for {
+		buf := s.buf[:s.end]
+	scan:
+		for i < len(buf) {
+			if i = jsonStrScan(buf, i); i >= len(buf) {
+				break
+			}
+			switch buf[i] {
+			case '"':
+				s.pos = i + 1
+				return true
+			case '\\':
+				if i+1 == len(buf) {
+					break scan // see the escaped byte after the refill
+				}
+				if !jsonEscapeOK[buf[i+1]] {
+					s.pos = i + 1
+					if e := buf[i+1]; e > ' ' && e < 0x7f {
+						s.fail("invalid escape '\\" + string(rune(e)) + "'")
+					} else {
+						s.fail("invalid escape: '\\' then " + jsonDescribeByte(e))
+					}
+					return false
+				}
+				i += 2
+			default:
+				s.pos = i
+				s.fail("invalid control character " + jsonDescribeByte(buf[i]) + " in string")
+				return false
+			}
+		}
+		keep := max(len(buf)-i, 0) // 1 to keep a backslash for the refill
+		s.pos = len(buf) - keep
+		if !s.refill() {
+			s.failEOF()
+			return false
+		}
+		i = s.pos
+	}
 }
 
 // jsonFrame is one open object or array, kept so that the JSON path of an
@@ -256,6 +332,12 @@ func (s *jsonScanner) atEOF() bool {
 	return true
 }
 
+// cutAtEnd reports whether the sticky error is the input ending in the
+// middle of a value: plain end of input, or a compressed stream cut short.
+func (s *jsonScanner) cutAtEnd() bool {
+	return s.err != nil && s.eof && s.pos >= s.end && (s.rerr == nil || errors.Is(s.rerr, io.ErrUnexpectedEOF))
+}
+
 // skipBOM drops a UTF-8 byte order mark at the start of the stream.
 func (s *jsonScanner) skipBOM() {
 	if s.ensure(3) && s.base == 0 && s.pos == 0 && bytes.HasPrefix(s.buf[:s.end], []byte("\xef\xbb\xbf")) {
@@ -424,6 +506,14 @@ func (s *jsonScanner) nextElem() bool {
 	return true
 }
 
+// jsonEscapeOK marks the bytes that may follow a backslash in a string.
+var jsonEscapeOK = func() (t [256]bool) {
+	for _, c := range []byte(`"\\/bfnrtu`) {
+		t[c] = true
+	}
+	return t
+}()
+
 // jsonStrStop marks the bytes that end the fast path of a string: the closing
 // quote, an escape, or a control character (invalid in JSON strings).
 var jsonStrStop = func() (t [256]bool) {
@@ -479,6 +569,15 @@ func (s *jsonScanner) readString(dst *[]byte) ([]byte, int, bool) {
 			return nil, -1, false
 		}
 		n := i - s.pos
+		if n > JSONMaxString {
+			// Too long to keep: keep its start, stream past the rest.
+			*dst = append((*dst)[:0], buf[s.pos+1:s.pos+1+JSONMaxString]...)
+			s.noteCut()
+			if !s.skipStringFrom(i) {
+				return nil, -1, false
+			}
+			return *dst, -1, true
+		}
 		if !s.refill() {
 			s.failEOF()
 			return nil, -1, false
@@ -564,6 +663,14 @@ func (s *jsonScanner) unescape(dst *[]byte) ([]byte, bool) {
 			b = append(b, buf[s.pos:j]...)
 			s.pos = j
 		}
+		if len(b) > JSONMaxString {
+			b = b[:JSONMaxString] // may split a UTF-8 sequence; names stay printable by quoting
+			s.noteCut()
+			if !s.skipStringFrom(s.pos) {
+				return nil, false
+			}
+			return b, true
+		}
 	}
 }
 
@@ -601,7 +708,7 @@ func (s *jsonScanner) str() ([]byte, bool) {
 	if s.peek() == '"' {
 		buf := s.buf[:s.end]
 		st := s.pos + 1
-		if i := jsonStrScan(buf, st); i < len(buf) && buf[i] == '"' { // fast path
+		if i := jsonStrScan(buf, st); i < len(buf) && buf[i] == '"' && i-st <= JSONMaxString { // fast path
 			s.pos = i + 1
 			return buf[st:i], true
 		}
@@ -690,6 +797,10 @@ func (s *jsonScanner) number() []byte {
 			break
 		}
 		n := i - s.pos
+		if n > jsonMaxNumber {
+			s.fail(fmt.Sprintf("number longer than %d bytes", jsonMaxNumber))
+			return nil
+		}
 		more := s.refill() // may move the buffer even when nothing is added
 		i = s.pos + n
 		if !more {
@@ -762,17 +873,18 @@ func jsonParseInt(b []byte) (int64, bool) {
 	var u uint64
 	for i, c := range d {
 		if c < '0' || c > '9' {
-			f, err := strconv.ParseFloat(string(b), 64)
-			if err != nil || f >= math.MaxInt64 || f < math.MinInt64 {
-				return 0, false
-			}
-			return int64(f), true
+			return jsonParseDecimal(b)
 		}
 		if i >= 18 && u > (math.MaxUint64-9)/10 {
 			return 0, false
 		}
 		u = u*10 + uint64(c-'0')
 	}
+	return jsonSigned(u, neg)
+}
+
+// jsonSigned applies a sign to a magnitude; false if out of int64 range.
+func jsonSigned(u uint64, neg bool) (int64, bool) {
 	if neg {
 		if u > 1<<63 {
 			return 0, false
@@ -783,6 +895,82 @@ func jsonParseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
+}
+
+// jsonParseDecimal converts a valid JSON number with a fraction or an
+// exponent to int64 exactly, truncating toward zero: Grafana writes
+// nanosecond times as milliseconds × 1e6, e.g. 1556604172355.123e6, which a
+// float64 would round by up to 128 ns.
+func jsonParseDecimal(b []byte) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var digits [40]byte
+	nd, point, seen := 0, 0, false // point: digits before the decimal point
+	i := 0
+	for ; i < len(b) && b[i] != 'e' && b[i] != 'E'; i++ {
+		switch c := b[i]; {
+		case c == '.':
+			point, seen = nd, true
+		case nd == 0 && c == '0':
+			if seen {
+				point-- // a leading zero after the point scales down
+			}
+		case nd < len(digits):
+			digits[nd] = c
+			nd++
+		default:
+			if !seen {
+				return 0, false // more than 40 significant integer digits
+			}
+		}
+	}
+	if !seen {
+		point = nd
+	}
+	exp := 0
+	if i < len(b) {
+		e, err := strconv.Atoi(strings.TrimPrefix(string(b[i+1:]), "+"))
+		if err != nil || e > 40 || e < -400 {
+			if err == nil && e < -400 {
+				return 0, true
+			}
+			return 0, false
+		}
+		exp = e
+	}
+	intDigits := point + exp // digits of the integer part
+	var u uint64
+	for j := 0; j < intDigits; j++ {
+		d := uint64(0)
+		if j < nd {
+			d = uint64(digits[j] - '0')
+		}
+		if u > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	return jsonSigned(u, neg)
+}
+
+// micros reads a non-negative number of microseconds (Jaeger and Zipkin
+// times and durations) that fits in int64 nanoseconds. A problem is noted
+// in bad; null is just not read.
+func (s *jsonScanner) micros(bad *otlpProblem, field string) (int64, bool) {
+	v, ok := s.int64()
+	switch {
+	case !ok:
+		if s.err == nil && s.got != "null" {
+			bad.set(WarnInvalidTime, field, "want microseconds, got "+s.got)
+		}
+		return 0, false
+	case v < 0 || v > math.MaxInt64/1000:
+		bad.set(WarnInvalidTime, field, "want microseconds, got "+strconv.FormatInt(v, 10))
+		return 0, false
+	}
+	return v, true
 }
 
 // boolean reads true/false, also as the strings "true"/"false" (as some
@@ -842,7 +1030,7 @@ var jsonSkipStop = func() (t [256]bool) {
 func (s *jsonScanner) skipValue() {
 	switch c := s.peek(); {
 	case c == '"':
-		s.str()
+		s.skipStringFrom(s.pos + 1)
 	case c == '{' || c == '[':
 		s.skipNested()
 	case c == 't':

@@ -437,3 +437,25 @@ func TestScannerSkipRest(t *testing.T) {
 		}
 	}
 }
+
+// Numbers with a fraction or exponent convert exactly (Grafana's ms × 1e6
+// times would lose up to 128 ns through float64).
+func TestJSONParseDecimal(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1556604172355.000000e6", 1556604172355000000, true},
+		{"1556604172355.123456789e6", 1556604172355123456, true},
+		{"1.5", 1, true}, {"-1.5", -1, true}, {"0.5", 0, true}, {"1e3", 1000, true}, {"1E+3", 1000, true},
+		{"1.5e9", 1500000000, true}, {"0.000123e6", 123, true}, {"12.34e-1", 1, true}, {"1e19", 0, false},
+		{"9.2e18", 9200000000000000000, true}, {"0.0", 0, true}, {"1e-500", 0, true},
+		{"123456789012345678901234567890123456789012345.0", 0, false},
+	} {
+		got, ok := jsonParseInt([]byte(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: %d %v, want %d %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

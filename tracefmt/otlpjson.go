@@ -3,6 +3,7 @@ package tracefmt
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"strconv"
 )
@@ -15,16 +16,17 @@ import (
 // lowerCamelCase or snake_case field names, and the old
 // instrumentationLibrarySpans.
 func decodeOTLPJSON(r io.Reader, file string, k *Sink) error {
-	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: jsonInterner{k: k}}
+	d := &otlpJSONDecoder{s: newJSONScanner(r, file), k: k, in: internCache{k: k}, read0: k.Read}
 	err := d.run()
 	k.Encoding |= d.enc
+	d.s.warnCut(k)
 	return err
 }
 
 type otlpJSONDecoder struct {
 	s   *jsonScanner
 	k   *Sink
-	in  jsonInterner
+	in  internCache
 	enc Encoding
 
 	// The current ResourceSpans. Its resource (and so the service) may come
@@ -40,6 +42,9 @@ type otlpJSONDecoder struct {
 	refs     refArena
 	pending  scalar // a KeyValue's value seen before its key (copied)
 	resource bool   // reading resource attributes (only service.name matters)
+
+	tempoStatus, message []byte // Tempo v2's top-level "status" and "message"
+	read0                int    // Sink.Read when this input began
 }
 
 // otlpSpanMeta locates a buffered span for warnings.
@@ -53,17 +58,41 @@ type otlpSpanMeta struct {
 func (d *otlpJSONDecoder) run() error {
 	s := d.s
 	s.skipBOM()
+	docs, endLine := 0, 0
 	for !s.atEOF() {
 		if s.peek() != '{' {
 			s.unexpected("'{' (an OTLP/JSON TracesData object)")
 			break
 		}
+		startLine := s.line()
 		d.tracesData(true)
 		if s.err != nil {
+			if docs > 0 && startLine > endLine && s.cutAtEnd() {
+				d.cutLastLine(startLine)
+				return nil
+			}
 			break
 		}
+		docs, endLine = docs+1, s.line()
 	}
 	return s.error()
+}
+
+// cutLastLine turns the end-of-input error inside the last line of JSON
+// Lines into a warning, rejecting the spans of that line still held.
+func (d *otlpJSONDecoder) cutLastLine(line int) {
+	s := d.s
+	at := s.err.Pos
+	s.err = nil
+	detail := fmt.Sprintf("line %d ends early (an interrupted recording?); the %d lines before it are kept", line, line-1)
+	if len(d.spans) == 0 {
+		d.k.Warn(WarnCutLastLine, at, detail)
+		return
+	}
+	for range d.spans {
+		d.k.Reject(WarnCutLastLine, at, detail)
+	}
+	d.spans = d.spans[:0]
 }
 
 // tracesData reads a TracesData / ExportTraceServiceRequest, or at the top
@@ -76,25 +105,102 @@ func (d *otlpJSONDecoder) tracesData(top bool) {
 	for {
 		key, ok := s.nextKey()
 		if !ok {
-			return
+			break
 		}
 		switch string(key) {
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
+			// "batches" is Tempo's v1 trace-by-ID API and Grafana's
+			// "Download traces": ResourceSpans under another name.
 			if s.beginArray() {
 				for s.nextElem() {
 					d.resourceSpans()
 				}
 			}
-		case "result":
+		case "result", "trace":
+			// Jaeger api_v3 {"result": …}; Tempo v2 {"trace": …, "status"}.
 			if top {
 				d.tracesData(false)
 			} else {
 				s.skipValue()
 			}
+		case "status":
+			if !top {
+				s.skipValue()
+			} else if b, ok := s.str(); ok {
+				d.tempoStatus = append(d.tempoStatus[:0], b...)
+			}
+		case "message":
+			if !top {
+				s.skipValue()
+			} else if b, ok := s.str(); ok {
+				d.message = append(d.message[:0], b...)
+			}
+		case "error":
+			if !top {
+				s.skipValue()
+				continue
+			}
+			off, line := s.offset(), s.line()
+			if msg := errorBody(s); msg != "" && s.err == nil {
+				if d.k.Read > d.read0 { // an error after traces in a stream of answers
+					d.k.Warn(WarnServerError, s.posAt(off, line, "error"), "the server reported an error after the traces: "+msg)
+				} else {
+					s.err = &DecodeError{Pos: s.posAt(off, line, "error"), Msg: "the server answered with an error: " + msg}
+				}
+			}
 		default:
 			s.skipValue()
 		}
 	}
+	if top && s.err == nil && string(d.tempoStatus) == "PARTIAL" {
+		detail := "Tempo returned a PARTIAL trace: some spans may be missing"
+		if len(d.message) > 0 {
+			detail += " (" + string(d.message) + ")"
+		}
+		d.k.Warn(WarnPartialTrace, s.posAt(s.offset(), s.line(), "status"), detail)
+	}
+	d.tempoStatus, d.message = d.tempoStatus[:0], d.message[:0]
+}
+
+// errorBody reads an error object such as Jaeger api_v3's {"httpCode":
+// 404, "message": "trace not found"} (or a plain string) and returns its
+// text, "" if it holds none.
+func errorBody(s *jsonScanner) string {
+	if s.peek() == '"' {
+		b, _ := s.str()
+		return string(b)
+	}
+	if s.peek() != '{' {
+		s.skipValue()
+		return ""
+	}
+	s.beginObject()
+	var msg, code string
+	for {
+		key, ok := s.nextKey()
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "message", "msg":
+			if b, ok := s.str(); ok {
+				msg = string(b)
+			}
+		case "httpCode", "http_code", "code":
+			if v, ok := s.int64(); ok {
+				code = strconv.FormatInt(v, 10)
+			}
+		default:
+			s.skipValue()
+		}
+	}
+	if code != "" {
+		if msg == "" {
+			return "code " + code
+		}
+		return msg + " (code " + code + ")"
+	}
+	return msg
 }
 
 func (d *otlpJSONDecoder) resourceSpans() {
@@ -223,12 +329,12 @@ func (d *otlpJSONDecoder) span(ssKey string, ss, idx int) {
 		}
 		switch string(key) {
 		case "traceId", "trace_id":
-			haveTrace = d.id(sp.TraceID[:], "traceId", WarnInvalidTraceID, &bad)
+			haveTrace = readID(s, sp.TraceID[:], false, &d.enc, &bad, WarnInvalidTraceID, "traceId")
 		case "spanId", "span_id":
-			haveSpan = d.id(sp.SpanID[:], "spanId", WarnInvalidSpanID, &bad)
+			haveSpan = readID(s, sp.SpanID[:], false, &d.enc, &bad, WarnInvalidSpanID, "spanId")
 		case "parentSpanId", "parent_span_id":
 			var p otlpProblem
-			if d.id(sp.Parent[:], "parentSpanId", WarnInvalidParentID, &p); p.kind != "" {
+			if readID(s, sp.Parent[:], false, &d.enc, &p, WarnInvalidParentID, "parentSpanId"); p.kind != "" {
 				sp.Parent = SpanID{}
 				d.k.Warn(WarnInvalidParentID, s.posAt(off, line, s.path()), p.detail+"; treated as a root span")
 			}
@@ -285,29 +391,6 @@ func (d *otlpJSONDecoder) span(ssKey string, ss, idx int) {
 		return
 	}
 	d.meta = append(d.meta, otlpSpanMeta{off: off, line: line, ssKey: ssKey, ss: ss, span: idx})
-}
-
-// id reads a trace or span ID into dst (hex or base64, by length). It
-// reports whether a valid ID was read; an invalid one is noted in bad, while
-// null or "" (protobuf JSON's "absent") is just not read.
-func (d *otlpJSONDecoder) id(dst []byte, field string, kind WarningKind, bad *otlpProblem) bool {
-	b, ok := d.s.str()
-	if !ok {
-		if d.s.err == nil && d.s.got != "null" {
-			bad.set(kind, field, idWant(len(dst))+", got "+d.s.got)
-		}
-		return false
-	}
-	if len(b) == 0 {
-		return false
-	}
-	enc, ok := parseID(dst, b)
-	if !ok {
-		bad.set(kind, field, idWant(len(dst))+", got "+jsonQuote(b))
-		return false
-	}
-	d.enc |= enc
-	return true
 }
 
 func idWant(n int) string {
@@ -441,9 +524,9 @@ func (d *otlpJSONDecoder) link(off int64, line int) {
 		}
 		switch string(key) {
 		case "traceId", "trace_id":
-			haveTrace = d.id(r.TraceID[:], "traceId", WarnInvalidRef, &bad)
+			haveTrace = readID(s, r.TraceID[:], false, &d.enc, &bad, WarnInvalidRef, "traceId")
 		case "spanId", "span_id":
-			haveSpan = d.id(r.SpanID[:], "spanId", WarnInvalidRef, &bad)
+			haveSpan = readID(s, r.SpanID[:], false, &d.enc, &bad, WarnInvalidRef, "spanId")
 		default:
 			s.skipValue()
 		}
@@ -580,137 +663,3 @@ const (
 	attrPending     attrField = attrDBStatement + 1 + iota // value read before its key
 	attrServiceName                                        // resource service.name
 )
-
-// attrSet collects a span's Attrs while reading.
-type attrSet struct {
-	a   Attrs
-	any bool
-	cur uint16 // bit f: field f was set by its current name
-}
-
-// settable reports whether field f may be set from a name that is current
-// or not: a deprecated name never overrides the current one.
-func (as *attrSet) settable(f attrField, cur bool) bool {
-	if cur {
-		as.cur |= 1 << f
-		return true
-	}
-	return as.cur&(1<<f) == 0
-}
-
-func (as *attrSet) setStr(in *jsonInterner, f attrField, cur bool, b []byte) {
-	if f == attrHTTPStatus {
-		if !jsonValidNumber(b) {
-			return
-		}
-		if v, ok := jsonParseInt(b); ok {
-			as.setInt(f, cur, v)
-		}
-		return
-	}
-	if !as.settable(f, cur) {
-		return
-	}
-	if f == attrDBStatement {
-		b = NormalizeStatement(b)
-	}
-	v := in.str(b)
-	switch f {
-	case attrPeerService:
-		as.a.PeerService = v
-	case attrServerAddress:
-		as.a.ServerAddress = v
-	case attrDBSystem:
-		as.a.DBSystem = v
-	case attrHTTPMethod:
-		as.a.HTTPMethod = v
-	case attrHTTPRoute:
-		as.a.HTTPRoute = v
-	case attrRPCSystem:
-		as.a.RPCSystem = v
-	case attrRPCService:
-		as.a.RPCService = v
-	case attrRPCMethod:
-		as.a.RPCMethod = v
-	case attrMessaging:
-		as.a.Messaging = v
-	case attrDBStatement:
-		as.a.DBStatement = v
-	}
-	as.any = true
-}
-
-// setInt sets the one integer field, the HTTP status code.
-func (as *attrSet) setInt(f attrField, cur bool, v int64) {
-	if f != attrHTTPStatus || v < 0 || v > 999 || !as.settable(f, cur) {
-		return
-	}
-	as.a.HTTPStatus = int32(v)
-	as.any = true
-}
-
-// jsonInterner puts small direct-mapped caches in front of Sink.Intern and
-// Sink.InternAttrs: most values repeat, and a hit costs a compare instead of
-// hashing the whole value.
-type jsonInterner struct {
-	k    *Sink
-	strs [256]string
-	sets [256]*Attrs
-}
-
-func (in *jsonInterner) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	h := (uint(len(b))*31 + uint(b[0])*7 + uint(b[len(b)/2])*3 + uint(b[len(b)-1])) & 255
-	if s := in.strs[h]; s == string(b) {
-		return s
-	}
-	s := in.k.Intern(b)
-	in.strs[h] = s
-	return s
-}
-
-// attrs returns the shared Attrs of as, or nil (Add's empty set) when none
-// were found. The cache slot is picked by field lengths and a few bytes.
-func (in *jsonInterner) attrs(as *attrSet) *Attrs {
-	if !as.any {
-		return nil
-	}
-	a := &as.a
-	h := len(a.PeerService) + 3*len(a.ServerAddress) + 5*len(a.DBSystem) + 7*len(a.HTTPMethod) +
-		11*len(a.HTTPRoute) + 13*int(a.HTTPStatus) + 17*len(a.RPCSystem) + 19*len(a.RPCService) +
-		23*len(a.RPCMethod) + 29*len(a.Messaging) + 31*int(lastByte(a.HTTPRoute)) +
-		37*int(lastByte(a.RPCMethod)) + 41*int(lastByte(a.PeerService)) + 43*int(lastByte(a.ServerAddress))
-	h &= len(in.sets) - 1
-	if p := in.sets[h]; p != nil && *p == *a {
-		return p
-	}
-	p := in.k.InternAttrs(a)
-	in.sets[h] = p
-	return p
-}
-
-func lastByte(s string) byte {
-	if s == "" {
-		return 0
-	}
-	return s[len(s)-1]
-}
-
-// refArena hands out Ref slices carved from large blocks: Sink.Add keeps
-// the Refs slice header, so each span needs its own backing array, and one
-// allocation per block is cheaper than one per span.
-type refArena struct{ free []Ref }
-
-func (a *refArena) take(refs []Ref) []Ref {
-	if len(refs) == 0 {
-		return nil
-	}
-	if cap(a.free)-len(a.free) < len(refs) {
-		a.free = make([]Ref, 0, max(1024, len(refs)))
-	}
-	n := len(a.free)
-	a.free = append(a.free, refs...)
-	return a.free[n:len(a.free):len(a.free)]
-}

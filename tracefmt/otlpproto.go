@@ -25,13 +25,13 @@ type otlpProtoDecoder struct {
 	pending []Span
 	at      []otlpSpanAt
 	links   []Ref // scratch for the current span's links
-	slab    pbRefSlab
-	attrs   pbAttrs
-	cache   pbCache
+	arena   refArena
+	attrs   attrSet
+	in      internCache
 }
 
 func newOTLPProtoDecoder(r io.Reader, file string, k *Sink) *otlpProtoDecoder {
-	return &otlpProtoDecoder{p: newPBReader(r, file), k: k}
+	return &otlpProtoDecoder{p: newPBReader(r, file), k: k, in: internCache{k: k}}
 }
 
 // otlpSpanAt locates a span for positions.
@@ -152,7 +152,7 @@ func (d *otlpProtoDecoder) resource(m pbMsg) (service string, err *pbError) {
 			var str []byte
 			var isStr bool
 			if str, isStr, _, _, e = otlpAnyValue(val); e == nil && isStr {
-				service = d.cache.intern(d.k, str)
+				service = d.in.str(str)
 			}
 		}
 		if e != nil {
@@ -189,7 +189,7 @@ func (d *otlpProtoDecoder) scopeSpans(m pbMsg, at *otlpSpanAt) *pbError {
 func (d *otlpProtoDecoder) span(m pbMsg, at *otlpSpanAt) *pbError {
 	d.pending = append(d.pending, Span{})
 	s := &d.pending[len(d.pending)-1]
-	d.attrs = pbAttrs{}
+	d.attrs = attrSet{}
 	d.links = d.links[:0]
 	var traceID, spanID, parent []byte
 	var kind, code, start, end uint64
@@ -216,7 +216,7 @@ func (d *otlpProtoDecoder) span(m pbMsg, at *otlpSpanAt) *pbError {
 			parent = f.b
 		case 5:
 			if e = f.want(protowire.BytesType, "name"); e == nil {
-				s.Operation = d.cache.intern(d.k, f.b)
+				s.Operation = d.in.str(f.b)
 			}
 		case 6:
 			e = f.want(protowire.VarintType, "kind")
@@ -274,8 +274,8 @@ func (d *otlpProtoDecoder) span(m pbMsg, at *otlpSpanAt) *pbError {
 		d.k.Warn(WarnInvalidValue, d.pos(at, "status.code"), fmt.Sprintf("unknown status code %d; using unset", code))
 		s.Status = StatusUnset
 	}
-	s.Attrs = d.cache.internAttrs(d.k, &d.attrs.a)
-	s.Refs = d.slab.clone(d.links)
+	s.Attrs = d.in.attrs(&d.attrs)
+	s.Refs = d.arena.take(d.links)
 	d.at = append(d.at, *at)
 	return nil
 }
@@ -329,10 +329,7 @@ func (d *otlpProtoDecoder) attribute(m pbMsg, at *otlpSpanAt, i int) *pbError {
 	}
 	if fld != attrHTTPStatus {
 		if isStr {
-			if fld == attrDBStatement {
-				str = NormalizeStatement(str)
-			}
-			d.attrs.setString(fld, current, d.cache.intern(d.k, str))
+			d.attrs.setStr(&d.in, fld, current, str)
 		}
 		return nil
 	}

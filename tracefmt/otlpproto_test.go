@@ -136,6 +136,9 @@ func pbtAttrs(vals map[string]any) *Attrs {
 					}
 				}
 			} else if s, ok := v.(string); ok {
+				if n.cur == "db.query.text" {
+					s = string(NormalizeStatement([]byte(s)))
+				}
 				*n.str(a) = s
 			}
 		}

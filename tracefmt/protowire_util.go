@@ -406,65 +406,6 @@ func (f *pbField) wrongType(t protowire.Type, name string) *pbError {
 // pbTypeNames names the wire types, by number.
 var pbTypeNames = [...]string{"varint", "fixed64", "bytes", "start-group", "end-group", "fixed32", "reserved", "reserved"}
 
-// pbAttrs collects one span's Attrs; cur has a bit per field set from a
-// current name.
-type pbAttrs struct {
-	a   Attrs
-	cur uint16
-}
-
-// take reports whether a value for f from a key of the given generation
-// should be stored, and records a current one.
-func (p *pbAttrs) take(f attrField, current bool) bool {
-	bit := uint16(1) << f
-	if current {
-		p.cur |= bit
-		return true
-	}
-	return p.cur&bit == 0
-}
-
-// setString stores an (interned) string value.
-func (p *pbAttrs) setString(f attrField, current bool, v string) {
-	if !p.take(f, current) {
-		return
-	}
-	switch f {
-	case attrPeerService:
-		p.a.PeerService = v
-	case attrServerAddress:
-		p.a.ServerAddress = v
-	case attrDBSystem:
-		p.a.DBSystem = v
-	case attrHTTPMethod:
-		p.a.HTTPMethod = v
-	case attrHTTPRoute:
-		p.a.HTTPRoute = v
-	case attrRPCSystem:
-		p.a.RPCSystem = v
-	case attrRPCService:
-		p.a.RPCService = v
-	case attrRPCMethod:
-		p.a.RPCMethod = v
-	case attrMessaging:
-		p.a.Messaging = v
-	case attrDBStatement:
-		p.a.DBStatement = v
-	}
-}
-
-// setStatus stores an HTTP status code; it reports false if v is out of
-// range (the caller warns).
-func (p *pbAttrs) setStatus(current bool, v int64) bool {
-	if v < 0 || v > 999 {
-		return false
-	}
-	if p.take(attrHTTPStatus, current) {
-		p.a.HTTPStatus = int32(v)
-	}
-	return true
-}
-
 // pbDecimal parses a non-negative decimal integer of at most 9 digits, as
 // an HTTP status sent as a string.
 func pbDecimal(b []byte) (int64, bool) {
@@ -479,67 +420,6 @@ func pbDecimal(b []byte) (int64, bool) {
 		v = v*10 + int64(c-'0')
 	}
 	return v, true
-}
-
-// pbCache sits in front of the sink's interning maps, which hash every
-// string and every attribute set: recently seen values are found by a cheap
-// hash of a few bytes and an equality check instead. A miss falls through to
-// the sink, so the cache affects speed only.
-type pbCache struct {
-	strs  [256]string
-	attrs [64]*Attrs
-}
-
-// intern is Sink.Intern.
-func (c *pbCache) intern(k *Sink, b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	h := uint32(len(b))<<16 ^ uint32(b[0])<<8 ^ uint32(b[len(b)-1]) ^ uint32(b[len(b)/2])<<4
-	slot := &c.strs[(h*0x9e3779b1)>>24]
-	if *slot != string(b) { // compares without allocating
-		*slot = k.Intern(b)
-	}
-	return *slot
-}
-
-// internAttrs is Sink.InternAttrs.
-func (c *pbCache) internAttrs(k *Sink, a *Attrs) *Attrs {
-	h := uint32(a.HTTPStatus)
-	for _, s := range [...]string{a.PeerService, a.ServerAddress, a.DBSystem, a.HTTPMethod, a.HTTPRoute,
-		a.RPCSystem, a.RPCService, a.RPCMethod, a.Messaging} {
-		h = h*31 + uint32(len(s))
-		if len(s) > 0 {
-			h = h*31 + uint32(s[len(s)-1])
-		}
-	}
-	slot := &c.attrs[(h*0x9e3779b1)>>26]
-	if *slot == nil || **slot != *a {
-		*slot = k.InternAttrs(a)
-	}
-	return *slot
-}
-
-// pbRefSlab hands out Refs slices carved from shared chunks, so spans with
-// references cost no allocation each. Sink.Add copies the Span but not the
-// Refs backing array, so a carved slice is never handed out again.
-type pbRefSlab struct {
-	free []Ref
-	next int
-}
-
-func (s *pbRefSlab) clone(refs []Ref) []Ref {
-	if len(refs) == 0 {
-		return nil
-	}
-	if len(refs) > len(s.free) {
-		s.next = min(max(2*s.next, 64), 4096)
-		s.free = make([]Ref, max(s.next, len(refs)))
-	}
-	out := s.free[:len(refs):len(refs)]
-	copy(out, refs)
-	s.free = s.free[len(refs):]
-	return out
 }
 
 // pbSpanID copies an 8-byte span ID; ok is false for other lengths.

@@ -2,16 +2,21 @@ package tracefmt
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -26,6 +31,113 @@ type Options struct {
 	// Progress, when set, receives running totals of compressed bytes and
 	// spans read. It is updated from the reading goroutine, often.
 	Progress *Progress
+	// FIFOWait bounds the wait for a writer to open a named pipe given as
+	// an input (0 = DefaultFIFOWait).
+	FIFOWait time.Duration
+	// MaxDecompressed caps the decompressed size of each compressed input
+	// (0 = DefaultMaxDecompressed; negative = no cap), so that a small
+	// compression bomb fails with a clear error instead of filling memory
+	// or running for hours.
+	MaxDecompressed int64
+}
+
+// DefaultMaxDecompressed is the default cap on one input's decompressed
+// size: 64 GiB.
+const DefaultMaxDecompressed = 64 << 30
+
+// capReader fails a decompressed stream that grows past max bytes.
+type capReader struct {
+	r      io.Reader
+	n, max int64
+	kind   string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		return n - int(c.n-c.max), fmt.Errorf("%s: decompressed size exceeds the limit of %s (--max-decompressed)", c.kind, FormatBytes(c.max))
+	}
+	return n, err
+}
+
+// FormatBytes writes a byte count in the units ParseBytes reads.
+func FormatBytes(n int64) string {
+	for _, u := range []struct {
+		s string
+		v int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.v && n%u.v == 0 {
+			return fmt.Sprintf("%d %s", n/u.v, u.s)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// ParseBytes reads a size such as 512MiB, 64GiB, 10GB or 1048576.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("bad size %q: want a number with an optional unit (KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s)
+	}
+	v, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q: %v", s, err)
+	}
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GIB": 1 << 30,
+		"T": 1 << 40, "TIB": 1 << 40, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.ToUpper(strings.TrimSpace(t[i:]))]
+	if mult == 0 {
+		return 0, fmt.Errorf("bad size %q: unknown unit %q", s, t[i:])
+	}
+	if v > math.MaxInt64/mult {
+		return 0, fmt.Errorf("bad size %q: too large", s)
+	}
+	return v * mult, nil
+}
+
+// DefaultFIFOWait is how long Read waits for a named pipe's writer.
+const DefaultFIFOWait = 10 * time.Second
+
+// openInput opens a file; a named pipe without a writer is waited for at
+// most wait, then it is an error instead of a hang.
+func openInput(name string, wait time.Duration) (*os.File, error) {
+	st, err := os.Stat(name)
+	if err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(name)
+	}
+	if wait <= 0 {
+		wait = DefaultFIFOWait
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(name)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-time.After(wait):
+	}
+	// Release the blocked open by playing the writer, then give up.
+	if w, err := os.OpenFile(name, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+		w.Close()
+	}
+	select {
+	case o := <-done:
+		if o.f != nil {
+			o.f.Close()
+		}
+	case <-time.After(time.Second):
+	}
+	return nil, fmt.Errorf("%s: a named pipe (FIFO) with no writer after %v: start the program that writes it first", name, wait)
 }
 
 // Progress holds running totals that another goroutine may poll.
@@ -99,13 +211,36 @@ func Read(ctx context.Context, paths []string, opts Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, *fsum)
 	}
+	if err := noSpans(k, inputs); err != nil {
+		return nil, err
+	}
 	res.Traces = k.Traces()
 	return res, nil
 }
 
-// WarnSkippedFile: a file inside a directory argument that is not a trace
-// export.
-const WarnSkippedFile WarningKind = "skipped-file"
+// noSpans fails a read that kept no span at all: nothing downstream can
+// mean anything then (a budget check must not pass on no evidence).
+func noSpans(k *Sink, inputs []input) error {
+	if k.Kept() > 0 {
+		return nil
+	}
+	if k.Read > 0 {
+		w := k.Warnings()
+		return fmt.Errorf("no spans kept: all %d spans read were rejected (first: %s)", k.Read, w[0].Example)
+	}
+	for _, w := range k.Warnings() {
+		switch w.Kind {
+		case WarnSkippedFile:
+			return fmt.Errorf("no spans in the inputs: %d files skipped as not trace exports (first: %s)", w.Count, w.Example)
+		case WarnNoSpansInFile:
+			return fmt.Errorf("no spans in the inputs: %s", w.Example)
+		}
+	}
+	if len(inputs) == 0 {
+		return fmt.Errorf("no input files")
+	}
+	return fmt.Errorf("no spans in the inputs")
+}
 
 type input struct {
 	name   string
@@ -143,19 +278,7 @@ func expand(paths []string) ([]input, error) {
 			continue
 		}
 		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := walkDir(p, []fs.FileInfo{st}, &files); err != nil {
 			return nil, err
 		}
 		sort.Strings(files)
@@ -164,6 +287,62 @@ func expand(paths []string) ([]input, error) {
 		}
 	}
 	return out, nil
+}
+
+// walkDir lists the regular files under dir, skipping hidden entries and
+// following symbolic links to files and directories; open lists the
+// directories being walked, so that a link back to one of them is not
+// followed again (a loop).
+func walkDir(dir string, open []fs.FileInfo, files *[]string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("%s: broken symbolic link: %v", path, err)
+			}
+			typ = st.Mode().Type()
+		}
+		switch {
+		case typ.IsRegular():
+			*files = append(*files, path)
+		case typ.IsDir():
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			loop := false
+			for _, o := range open {
+				loop = loop || os.SameFile(o, st)
+			}
+			if loop {
+				continue // a link back up the tree: its files are listed already
+			}
+			if err := walkDir(path, append(open, st), files); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// capped applies the MaxDecompressed option to a decompressor.
+func capped(r io.Reader, max int64, kind string) io.Reader {
+	if max < 0 {
+		return r
+	}
+	if max == 0 {
+		max = DefaultMaxDecompressed
+	}
+	return &capReader{r: r, max: max, kind: kind}
 }
 
 type notTraceError struct{ msg string }
@@ -202,7 +381,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		}
 		raw = opts.Stdin
 	} else {
-		f, err := os.Open(in.name)
+		f, err := openInput(in.name, opts.FIFOWait)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +406,7 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		}
 		defer zr.Close()
 		fsum.Compression = "gzip"
-		r = bufio.NewReaderSize(zr, 256<<10)
+		r = bufio.NewReaderSize(capped(zr, opts.MaxDecompressed, "gzip"), 256<<10)
 	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
 		zr, err := zstd.NewReader(br)
 		if err != nil {
@@ -235,29 +414,50 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 		}
 		defer zr.Close()
 		fsum.Compression = "zstd"
-		r = bufio.NewReaderSize(zr.IOReadCloser(), 256<<10)
+		r = bufio.NewReaderSize(capped(zr.IOReadCloser(), opts.MaxDecompressed, "zstd"), 256<<10)
 	}
 	dr := r.(*bufio.Reader)
 	format := opts.Format
+	head, err := dr.Peek(sniffWindow)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, interrupted(cerr)
+	}
+	// A compressed stream cut short is left to the decoder, which keeps
+	// what came before the cut where the format allows (JSON Lines).
+	cut := err == io.ErrUnexpectedEOF && len(head) > 0
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !cut {
+		// The offset is where the decompressed stream broke off.
+		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: int64(len(head)), Record: -1},
+			Msg: fsum.Compression + ": " + err.Error() + " (offset in the decompressed stream)"}
+	}
+	// One rule for inputs without content: 0 bytes and white space alike
+	// hold no spans, whatever the format.
+	if len(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")) == 0 {
+		k.Warn(WarnNoSpansInFile, Pos{File: in.name, Offset: -1, Record: -1}, errEmpty.Error())
+		fsum.Format = format
+		fsum.Bytes = cr.p.Bytes.Load() - bytes0
+		fsum.Warnings = append(fsum.Warnings, Warning{Kind: WarnNoSpansInFile, Count: 1, Example: in.name + ": " + errEmpty.Error()})
+		fsum.finish()
+		return fsum, nil
+	}
 	if format == "" {
-		head, err := dr.Peek(sniffWindow)
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, interrupted(cerr)
-		}
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: fsum.Compression + ": " + err.Error()}
-		}
-		if len(head) == 0 {
-			format = FormatOTLPJSON // empty input: nothing to decode, nothing lost
-		} else if format, err = Sniff(head); err != nil {
+		if format, err = Sniff(head); err != nil {
 			return nil, &notTraceError{msg: in.name + ": " + err.Error()}
 		}
 	}
 	fsum.Format = format
 
 	k.progress = cr.p
+	read0 := k.Read
+	switch k.expandCap = opts.MaxDecompressed; {
+	case k.expandCap < 0:
+		k.expandCap = math.MaxInt64
+	case k.expandCap == 0:
+		k.expandCap = DefaultMaxDecompressed
+	}
+	k.expandLeft = k.expandCap
 	k.beginFile(fsum)
-	err := decoders[format](dr, in.name, k)
+	err = decoders[format](dr, in.name, k)
 	k.endFile()
 	fsum.Bytes = cr.p.Bytes.Load() - bytes0
 	cr.p.Spans.Store(int64(k.Read))
@@ -267,6 +467,19 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 	}
 	if err != nil {
 		return nil, wrapDecodeError(err, in.name, fsum.Compression)
+	}
+	if k.Read == read0 {
+		if opts.Format != "" {
+			// A forced format that finds nothing is most likely the wrong one.
+			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: -1, Record: -1},
+				Msg: fmt.Sprintf("read as %s (forced by --format) but no spans found: is it another format?", format)}
+		}
+		// A recognised export without spans (an empty search result, an
+		// empty part of a split export) is a warning; Read fails when no
+		// input holds any span.
+		k.beginFile(fsum)
+		k.Warn(WarnNoSpansInFile, Pos{File: in.name, Offset: -1, Record: -1}, fmt.Sprintf("read as %s but it holds no spans", format))
+		k.endFile()
 	}
 	fsum.finish()
 	return fsum, nil

@@ -24,6 +24,29 @@ const (
 	WarnDuplicateSpanID  WarningKind = "duplicate-span-id" // same trace and span ID seen again (kept)
 	WarnInvalidValue     WarningKind = "invalid-value"     // an unparsable field value that was ignored
 	WarnUnknownReference WarningKind = "unknown-ref-type"  // Jaeger reference type not CHILD_OF/FOLLOWS_FROM
+
+	// WarnNonHexID: an ID that is neither hex nor base64 (some hand-written
+	// Jaeger fixtures use "span-1"); it is kept, hashed to a fixed-size ID,
+	// and the text is remembered in Sink.Aliases.
+	WarnNonHexID WarningKind = "non-hex-id"
+	// WarnLongString: string values longer than JSONMaxString, cut to it.
+	WarnLongString WarningKind = "long-string"
+	// WarnCutLastLine: the last line of a JSON Lines input ends early, as a
+	// recording interrupted while writing leaves it; the lines before it
+	// are kept, spans read from the cut line but not yet kept are rejected.
+	WarnCutLastLine WarningKind = "cut-last-line"
+	// WarnPartialTrace: the backend said the trace it returned is
+	// incomplete (Tempo's "status": "PARTIAL").
+	WarnPartialTrace WarningKind = "partial-trace"
+	// WarnServerError: a backend's response held traces and an error.
+	WarnServerError WarningKind = "server-error"
+	// WarnSkippedFile: a file inside a directory argument that is not a
+	// trace export.
+	WarnSkippedFile WarningKind = "skipped-file"
+	// WarnNoSpansInFile: an input that is empty (0 bytes or white space),
+	// or a recognised export holding no spans. Read fails when every input
+	// is so.
+	WarnNoSpansInFile WarningKind = "no-spans-in-file"
 )
 
 // UnknownService is the service name given to spans without one, as the
@@ -139,6 +162,11 @@ type Sink struct {
 	// progress, when set, receives the count of spans read at every chunk
 	// stored (Add runs on the decoder's goroutine; the count is atomic).
 	progress *Progress
+
+	// expandLeft is how many more bytes the current input's compressed
+	// records may expand to (0 = not set: the default cap); expandCap is
+	// the cap it started from, for messages.
+	expandLeft, expandCap int64
 
 	// Per-input statistics of the file being read.
 	cur       *FileSummary
@@ -380,11 +408,6 @@ func (k *Sink) warnDuplicates(traces []Trace) {
 		}
 	}
 }
-
-// WarnNonHexID: an ID that is neither hex nor base64 (some hand-written
-// Jaeger fixtures use "span-1"); it is kept, hashed to a fixed-size ID, and
-// the text is remembered in Sink.Aliases.
-const WarnNonHexID WarningKind = "non-hex-id"
 
 // AliasTraceID hashes a non-hex trace ID text to a TraceID and remembers the
 // text, so renderers can show what the input said.

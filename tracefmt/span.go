@@ -1,5 +1,6 @@
 // Package tracefmt reads trace exports (OTLP JSON / JSON Lines / protobuf,
-// Jaeger UI JSON, Jaeger model protobuf and protojson; plain, gzip or zstd)
+// Tempo and Grafana JSON, Jaeger UI JSON, Jaeger model protobuf and
+// protojson, Zipkin v1 and v2 JSON; plain, gzip or zstd)
 // into one neutral, compact span model. It knows nothing of analysis.
 //
 // The model is a leaf: it imports nothing from the rest of hopbudget.
