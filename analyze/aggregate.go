@@ -20,6 +20,7 @@ type epAcc struct {
 	durs   series
 	starts []int64 // of each request, in durs's order
 	id     int32   // worker-local, see accum.epKeys
+	out    outcomes
 }
 
 type hopAcc struct {
@@ -32,6 +33,7 @@ type hopAcc struct {
 	lastTrace int32 // trace of cp's last entry (worker-local)
 	id        int32 // worker-local, see accum.hopKeys
 	row       int32 // the hop's entry in traceState.rowHops (trace lastTrace)
+	out       outcomes
 }
 
 type fanAcc struct {
@@ -112,6 +114,7 @@ func (a *accum) merge(b *accum) {
 		x := a.endpoint(k)
 		x.durs.merge(&e.durs)
 		x.starts = append(x.starts, e.starts...)
+		x.out.merge(&e.out)
 	}
 	for k, h := range b.hops {
 		x := a.hop(k)
@@ -121,6 +124,7 @@ func (a *accum) merge(b *accum) {
 		x.cp.merge(&h.cp) // a trace is seen by one worker only
 		x.calls = append(x.calls, h.calls...)
 		x.errs += h.errs
+		x.out.merge(&h.out)
 	}
 	for k, f := range b.fans {
 		x := a.fan(k)
@@ -152,6 +156,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs, DurationSample: smp, RequestStarts: starts}
 		e.P50Us, e.P95Us, e.P99Us, e.MaxUs, e.Exemplars = summary(d, xs, ex)
 		e.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99))
+		e.Outcomes = a.eps[k].out.result()
 		r.Endpoints = append(r.Endpoints, e)
 	}
 	r.Hops = make([]Hop, 0, len(a.hops))
@@ -167,6 +172,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
 			ServerSelfP50Us: us(self[0]), ServerSelfP99Us: us(self[1])}
 		o.P50Us, o.P95Us, o.P99Us, o.MaxUs, o.Exemplars = summary(&h.durs, xs, ex)
+		o.Outcomes = h.out.result()
 		cps := h.cp.v // trace indices no longer needed
 		var sum int64
 		on := 0

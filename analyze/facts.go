@@ -16,6 +16,7 @@ func (ts *traceState) collect(acc *accum, res *TraceResult) {
 			e := acc.endpoint(key2{n.span.Service, n.span.Operation})
 			e.durs.add(n.end-n.start, ts.ti)
 			e.starts = push(e.starts, n.start)
+			e.out.add(n.end, SLOError(n.span))
 		}
 	}
 	if ts.opts.CriticalPath == ModeJaeger {
@@ -73,6 +74,7 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 		return
 	}
 	h.durs.add(dur, ts.ti)
+	h.out.add(n.end, SLOError(s))
 	if isError(s) {
 		h.errs++
 	}

@@ -66,6 +66,9 @@ type Endpoint struct {
 	// array), and RequestStarts the start (Unix ns) of each, in its order.
 	DurationSample Sample  `json:"-"`
 	RequestStarts  []int64 `json:"-"`
+	// Outcomes: each request's end and whether it failed, for error-rate
+	// budgets (see SLOError).
+	Outcomes Outcomes `json:"-"`
 }
 
 // Hop aggregates calls per (caller service, callee, callee operation,
@@ -115,6 +118,9 @@ type Hop struct {
 	LatencySample      Sample `json:"-"`
 	NetworkSample      Sample `json:"-"`
 	CriticalPathSample Sample `json:"-"`
+	// Outcomes: each call's end and whether it failed, for error-rate
+	// budgets (see SLOError; ErrorCount counts by another rule).
+	Outcomes Outcomes `json:"-"`
 }
 
 // CallsPerTrace summarises calls per trace (nearest-rank percentiles).
