@@ -98,12 +98,12 @@ func TestEvaluateAgainstTruth(t *testing.T) {
 				what := e.Service + " " + e.Operation
 				ts := append(targets(what+" p50", e.P50, 50), targets(what+" p95", e.P95, 95)...)
 				ts = append(ts, targets(what+" p99", e.P99, 99)...)
-				// An error budget of 5% over the true p95 holds; 1µs less, it burns.
+				// A slow-request budget of 5% over the true p95 holds; 1µs less, it burns.
 				for _, d := range []int64{0, -1} {
 					line++
 					want[line] = map[bool]Status{true: StatusOK, false: StatusOver}[d == 0]
 					b.Endpoints = append(b.Endpoints, Endpoint{Match: m, Targets: ts, Line: line,
-						ErrorBudget: &ErrorBudget{Threshold: time.Duration(e.P95+d) * time.Microsecond, Allowed: 0.05, Line: line}})
+						SlowRequests: &SlowRequests{Threshold: time.Duration(e.P95+d) * time.Microsecond, Allowed: 0.05, Line: line}})
 					ts = nil
 				}
 			}
