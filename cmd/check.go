@@ -2,10 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,7 +27,8 @@ type CheckOptions struct {
 	OutputFile       string
 	OutputFileFormat string
 	MinSamples       int
-	FailOnNoData     bool
+	AllowNoData      bool
+	FailOnNoData     bool // deprecated: the default; accepted, does nothing
 	WarnOnly         bool
 	Paths            []string
 }
@@ -43,13 +46,19 @@ func newCheckCmd(s *Streams) *cobra.Command {
 		Short: "Hold traces to a latency budget file: the CI gate",
 		Long: `check analyses the traces as analyze does and holds every line of the budget file to
 them: per target and matched endpoint, hop, layer or fan-in, the actual percentile, the headroom
-or overspend, the sample count and an exemplar trace; error budgets with their burn rate; for an
-endpoint over budget, the hops most on the critical path of its slow requests.
+or overspend, the sample count and an exemplar trace; error rates (errors:) with their burn rate
+over the export and over the 1h/6h/3d alert windows it spans; slow-request budgets
+(slowRequests:) with theirs; for an endpoint over budget, the hops most on the critical path of
+its slow requests.
 
-Exit codes: 0 every line within budget; 1 a line over budget (or without enough data, with
---fail-on-no-data); 2 bad usage, invalid budget file or unreadable input. --warn-only turns
-1 into 0. A matcher that matches nothing in the traces is a warning; --strict makes it (and
-input warnings) exit 2.
+No evidence, no pass: a line whose matcher matches nothing in the traces, or that has fewer
+than --min-samples samples, fails the check, named as such; --allow-no-data reports those as
+warnings instead. The summary says how many lines were checked against how many samples.
+
+Exit codes: 0 every line within budget; 1 a line over budget, matching nothing or without
+enough data; 2 bad usage, invalid budget file or unreadable input. --warn-only turns 1 into 0.
+--strict makes budget warnings (a layer's hop matcher that matches no call, a deprecated key),
+lines that match nothing, and input warnings exit 2.
 
 --output-file writes a second format beside the one printed, e.g. -o github with
 --output-file report.xml (junit); the format comes from --output-file-format, else from the
@@ -75,7 +84,9 @@ func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
 	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
 	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
-	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "lines without enough data fail the check")
+	f.BoolVar(&o.AllowNoData, "allow-no-data", false, "lines that match nothing or have too few samples are warnings, not failures")
+	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "no effect: lines without data fail by default (see --allow-no-data)")
+	f.MarkHidden("fail-on-no-data") // checkRun says it is deprecated (cobra's notice would be lost)
 	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
 }
 
@@ -94,6 +105,9 @@ func (o *CheckOptions) validate() (fileFormat string, err error) {
 	}
 	if !isFormat(o.Output) {
 		return "", fmt.Errorf("-o %q: want %s", o.Output, strings.Join(checkFormats, ", "))
+	}
+	if o.AllowNoData && o.FailOnNoData {
+		return "", errors.New("--allow-no-data and --fail-on-no-data contradict each other")
 	}
 	if o.MinSamples < 1 {
 		return "", fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
@@ -120,6 +134,9 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
+	if opts.FailOnNoData {
+		fmt.Fprintln(s.Err, "hopbudget: --fail-on-no-data is deprecated and has no effect: lines without data fail by default (--allow-no-data lets them pass)")
+	}
 	aopts, err := opts.analysisFlags.options()
 	if err != nil {
 		return inputError(err)
@@ -135,7 +152,7 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 	}
 	sum := tracefmt.Summarize(res)
 	rep := analyze.Analyze(res.Traces, aopts)
-	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData})
 	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
 		Mode: string(aopts.CriticalPath), Result: out}
 
@@ -154,9 +171,17 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 	if err := strictCheck(opts.Input, sum); err != nil {
 		return err
 	}
-	if opts.Input.Strict && len(out.Warnings) > 0 {
-		w := out.Warnings[0]
-		return inputError(fmt.Errorf("--strict: %d budget warnings (first: %s:%d: %s)", len(out.Warnings), out.File, w.Line, w.Message))
+	if opts.Input.Strict {
+		ws := slices.Clone(out.Warnings)
+		for _, l := range out.Lines {
+			if l.Status == budget.StatusNoMatch {
+				ws = append(ws, budget.Warning{Line: l.Line, Message: l.Title + ": " + l.Note})
+			}
+		}
+		slices.SortStableFunc(ws, func(a, b budget.Warning) int { return cmp.Compare(a.Line, b.Line) })
+		if len(ws) > 0 {
+			return inputError(fmt.Errorf("--strict: %s (first: %s:%d: %s)", plural(len(ws), "budget warning"), out.File, ws[0].Line, ws[0].Message))
+		}
 	}
 	if !out.Passed && !opts.WarnOnly {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}

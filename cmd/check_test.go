@@ -33,10 +33,15 @@ func TestCheckGolden(t *testing.T) {
 		{"check-demo-junit", check("-o", "junit")},
 		{"check-demo-github", check("-o", "github")},
 		{"check-demo-warn-only", check("-o", "github", "--warn-only")},
-		{"check-no-data", check("-o", "github", "--min-samples", "30", "--fail-on-no-data")},
+		{"check-no-data", check("-o", "github", "--min-samples", "30")},
+		{"check-no-data-allowed", check("--min-samples", "30", "--allow-no-data")},
 		{"check-endpoint-jaeger", check("-o", "markdown", "--endpoint", "frontend:GET /dispatch", "--critical-path", "jaeger")},
 		{"check-input-warnings", []string{"check", "-o", "github", "--budget", demoBudget, "testdata/bad/bad-ids.otlp.json", "testdata/demo"}},
 		{"check-unmatched", []string{"check", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-allowed", []string{"check", "--allow-no-data", "-o", "markdown", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-junit", []string{"check", "-o", "junit", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-json", []string{"check", "-o", "json", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-github", []string{"check", "-o", "github", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
 		{"check-unmatched-strict", []string{"check", "--strict", "-o", "github", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
 		{"check-invalid-budget", []string{"check", "--budget", "testdata/budget/bad-durations.yaml", "testdata/demo"}},
 		{"check-no-budget", []string{"check", "testdata/demo"}},
@@ -90,15 +95,15 @@ func TestCheckJSON(t *testing.T) {
 		}
 	}
 	res := checkDemo(t)
-	ok, over, _ := checkCounts(res)
+	ok, over, _, _ := checkCounts(res)
 	kinds := map[budget.Kind]bool{}
 	for _, l := range res.Lines {
 		kinds[l.Kind] = true
-		if l.Status == budget.StatusOver && (l.Exemplar == "" || *l.HeadroomUs >= 0 || !l.Failed) {
+		if l.Status == budget.StatusOver && l.Kind != budget.KindErrors && (l.Exemplar == "" || *l.HeadroomUs >= 0 || !l.Failed) {
 			t.Errorf("over without exemplar or overspend: %+v", l)
 		}
 	}
-	if res.Passed || ok == 0 || over == 0 || len(kinds) != 5 {
+	if res.Passed || ok == 0 || over == 0 || len(kinds) != 6 {
 		t.Errorf("the demo budget should pass some lines and fail others, of every kind: %d ok, %d over, kinds %v", ok, over, kinds)
 	}
 }
@@ -188,14 +193,16 @@ func indexOf(xs []string, x string) int {
 }
 
 func TestCheckJUnit(t *testing.T) {
-	res := checkDemo(t, "--min-samples", "30") // the 27 dispatch requests are no data: skipped
-	stdout, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "30", "--budget", demoBudget, "testdata/demo")
+	// The 27 dispatch requests are no data: skipped with --allow-no-data.
+	res := checkDemo(t, "--min-samples", "30", "--allow-no-data")
+	stdout, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "30", "--allow-no-data", "--budget", demoBudget, "testdata/demo")
 	validateJUnit(t, []byte(stdout))
-	// With warnings (in system-err) and a no-data failure.
-	other, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "1000", "--fail-on-no-data", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo")
+	// With warnings (in system-err), and no-data and no-match failures by
+	// default.
+	other, _, code := run(t, "", "check", "-o", "junit", "--min-samples", "1000", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo")
 	validateJUnit(t, []byte(other))
-	if !strings.Contains(other, "<system-err>") || !strings.Contains(other, `type="no-data"`) {
-		t.Errorf("no warnings or no-data failures in\n%s", other)
+	if !strings.Contains(other, "<system-err>") || !strings.Contains(other, `type="no-data"`) || !strings.Contains(other, `type="no-match"`) || code != ExitBudgetExceeded {
+		t.Errorf("exit %d; no warnings, no-data or no-match failures in\n%s", code, other)
 	}
 
 	type msg struct {
@@ -226,7 +233,7 @@ func TestCheckJUnit(t *testing.T) {
 		t.Fatalf("want one testsuite named hopbudget: %+v", doc)
 	}
 	s := doc.Suites[0]
-	_, over, noData := checkCounts(res)
+	_, over, noData, _ := checkCounts(res)
 	if s.Tests != len(res.Lines) || len(s.Cases) != s.Tests || doc.Tests != s.Tests {
 		t.Errorf("tests=%d with %d cases, %d budget results", s.Tests, len(s.Cases), len(res.Lines))
 	}
@@ -365,13 +372,16 @@ func TestCheckExitCodes(t *testing.T) {
 		{"within budget", []string{"--budget", pass}, 0, ""},
 		{"over budget", []string{"--budget", demoBudget}, 1, ""},
 		{"over budget, warn only", []string{"--budget", demoBudget, "--warn-only"}, 0, ""},
-		{"not enough data passes", []string{"--budget", pass, "--min-samples", "1000"}, 0, ""},
-		{"not enough data fails on request", []string{"--budget", pass, "--min-samples", "1000", "--fail-on-no-data"}, 1, ""},
+		{"not enough data fails", []string{"--budget", pass, "--min-samples", "1000"}, 1, ""},
+		{"not enough data, allowed", []string{"--budget", pass, "--min-samples", "1000", "--allow-no-data"}, 0, ""},
+		{"--fail-on-no-data: deprecated, the default", []string{"--budget", pass, "--min-samples", "1000", "--fail-on-no-data"}, 1, "deprecated"},
+		{"--allow-no-data contradicts --fail-on-no-data", []string{"--budget", pass, "--allow-no-data", "--fail-on-no-data"}, 2, "contradict"},
 		{"invalid budget", []string{"--budget", "testdata/budget/bad-durations.yaml"}, 2, "testdata/budget/bad-durations.yaml:4:10: "},
 		{"invalid budget, warn only", []string{"--budget", "testdata/budget/bad-durations.yaml", "--warn-only"}, 2, "bad duration"},
 		{"missing budget file", []string{"--budget", filepath.Join(dir, "none.yaml")}, 2, "no such file"},
 		{"no budget", nil, 2, "--budget FILE is required"},
-		{"unmatched matcher", []string{"--budget", "testdata/budget/check-unmatched.yaml"}, 0, ""},
+		{"unmatched matcher fails", []string{"--budget", "testdata/budget/check-unmatched.yaml"}, 1, ""},
+		{"unmatched matcher, allowed", []string{"--budget", "testdata/budget/check-unmatched.yaml", "--allow-no-data"}, 0, ""},
 		{"unmatched matcher, strict", []string{"--budget", "testdata/budget/check-unmatched.yaml", "--strict"}, 2, "--strict: 2 budget warnings"},
 		{"unknown flag", []string{"--budget", pass, "--nope"}, 2, "unknown flag"},
 	} {

@@ -144,7 +144,7 @@ func computeReport(s *Streams, opts *ReportOptions) (*reportInput, error) {
 	rep := analyze.Analyze(res.Traces, aopts)
 	var verdict *budget.Result
 	if b != nil {
-		verdict = budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+		verdict = budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: !opts.FailOnNoData})
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.
