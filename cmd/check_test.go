@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"hopbudget/analyze"
 	"hopbudget/budget"
 )
 
@@ -405,5 +406,28 @@ func TestCheckExitCodes(t *testing.T) {
 	// Unreadable input.
 	if err := exec.Command(bin, "check", "--budget", pass, "testdata/bad/truncated.otlp.json").Run(); err == nil || err.(*exec.ExitError).ExitCode() != 2 {
 		t.Errorf("truncated input: %v, want exit 2", err)
+	}
+}
+
+// The report finds a budget line by the row's structured key, whatever
+// the line's display text says.
+func TestBudgetIndexByKey(t *testing.T) {
+	ep := analyze.EndpointKey{Service: "frontend", Operation: "GET /"}
+	hop := analyze.HopKey{From: "frontend", To: "db", Operation: "SELECT"}
+	res := &budget.Result{Lines: []budget.LineResult{
+		{Kind: budget.KindEndpoint, Match: "reworded: frontend GET /", Endpoint: &ep},
+		{Kind: budget.KindSlowRequests, Match: "x", Endpoint: &ep},
+		{Kind: budget.KindErrors, Match: "frontend: GET /", Endpoint: &ep}, // not a duration line
+		{Kind: budget.KindHop, On: "latency", Match: "frontend -> db", Hop: &hop},
+		{Kind: budget.KindHop, On: "network", Match: "frontend -> db", Hop: &hop},
+		{Kind: budget.KindHop, On: "latency", Match: "frontend → db: SELECT"}, // no key: matched nothing
+	}}
+	x := newBudgetIndex(res)
+	if got := x.endpoint("frontend", "GET /"); len(got) != 2 || got[0] != &res.Lines[0] || got[1] != &res.Lines[1] {
+		t.Errorf("endpoint lines: %v", got)
+	}
+	lat, all := x.hop(&analyze.Hop{From: "frontend", To: "db", Operation: "SELECT"})
+	if len(lat) != 1 || lat[0] != &res.Lines[3] || len(all) != 2 {
+		t.Errorf("hop lines: latency %v, all %v", lat, all)
 	}
 }
