@@ -3,7 +3,9 @@ package cmd
 import (
 	"encoding/json"
 	"encoding/xml"
+	"hopbudget/analyze"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -211,5 +213,32 @@ func TestDiffTracegen(t *testing.T) {
 	}
 	if !slices.Equal(failed, []string{"order-service → pricing GetPrice"}) {
 		t.Errorf("junit failures %v", failed)
+	}
+}
+
+// The table shows every item whose verdict is not "~", such as a
+// regression of a tail percentile whose distribution did not shift
+// significantly, and its summary counts verdicts.
+func TestDiffTableShowsVerdicts(t *testing.T) {
+	st := &analyze.Stats{Count: 500}
+	d := &analyze.Deltas{}
+	pd := &analyze.PctDeltas{}
+	dr := &diffReport{Comparison: &analyze.Comparison{Alpha: 0.05, Correction: analyze.CorrectionHolm, Compared: 2,
+		FailOn: []string{"p99>+10%"}, Failed: true, Regressions: 1, Unchanged: 1, Level: 0.9875,
+		Endpoints: []analyze.EndpointChange{
+			{Service: "api", Operation: "GET /tail", Change: analyze.Change{Status: analyze.StatusBoth, Before: st, After: st, DeltaUs: d, DeltaPct: pd,
+				PValue: 0.4, PAdjusted: 0.8, Verdict: analyze.VerdictRegression, Direction: "slower", Shift: "faster", Regressions: []string{"p99>+10%"}}},
+			{Service: "api", Operation: "GET /same", Change: analyze.Change{Status: analyze.StatusBoth, Before: st, After: st, DeltaUs: d, DeltaPct: pd,
+				PValue: 1, PAdjusted: 1, Verdict: analyze.VerdictSame}},
+		}, Hops: []analyze.HopChange{}}}
+	var b strings.Builder
+	if err := renderDiffTable(&b, dr, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	row := regexp.MustCompile(`(?m)^.*GET /tail.*$`).FindString(out)
+	if !strings.Contains(row, "REGRESSION p99>+10%") || strings.Contains(row, "faster") || strings.Contains(out, "GET /same") ||
+		!strings.Contains(out, "of the 2 endpoints and hops compared: 1 regression, 0 slower, 0 faster, 1 without a significant change (not shown: -v shows them)") {
+		t.Errorf("table:\n%s", out)
 	}
 }

@@ -116,10 +116,10 @@ func gateNotes(c *analyze.Change) []string {
 	return out
 }
 
-// shown says whether the table lists c: everything with -v, else what
-// changed significantly or exists on one side only.
+// shown says whether the table lists c: everything with -v, else every
+// verdict but "~" (a regression, a significant shift, one side only).
 func shown(c *analyze.Change, verbose bool) bool {
-	return verbose || c.Significant || c.Status != analyze.StatusBoth
+	return verbose || c.Verdict != analyze.VerdictSame
 }
 
 // changeCells are the columns every row shares after the names.
@@ -267,11 +267,11 @@ func diffSummary(dr *diffReport, hidden int) string {
 		}
 		fmt.Fprintf(&b, "%d slower, %d faster, %d without a significant change", dr.Slower, dr.Faster, dr.Unchanged)
 	}
+	if hidden > 0 && dr.Compared > 0 {
+		b.WriteString(" (not shown: -v shows them)")
+	}
 	if one := len(dr.Endpoints) + len(dr.Hops) - dr.Compared; one > 0 {
 		fmt.Fprintf(&b, "; %d on one side only", one)
-	}
-	if hidden > 0 {
-		fmt.Fprintf(&b, "; %d without a significant change not shown (-v shows them)", hidden)
 	}
 	switch {
 	case len(dr.FailOn) == 0:
