@@ -335,6 +335,8 @@ func statusText(s budget.Status) string {
 		return "OVER"
 	case budget.StatusNoData:
 		return "no data"
+	case budget.StatusNoMatch:
+		return "no match"
 	}
 	return "ok"
 }
@@ -343,7 +345,7 @@ func statusClass(s budget.Status) string {
 	switch s {
 	case budget.StatusOver:
 		return "over"
-	case budget.StatusNoData:
+	case budget.StatusNoData, budget.StatusNoMatch:
 		return "nodata"
 	case budget.StatusOK:
 		return "ok"
