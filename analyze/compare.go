@@ -178,6 +178,7 @@ type HopChange struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"` // as Hop.Statement: part of the identity
 	Change
 	CriticalPath CPShift `json:"criticalPath"`
 }
@@ -254,9 +255,9 @@ func Compare(base, cand *Report, opts CompareOptions) *Comparison {
 			cp.AfterMeanUs, cp.AfterOnPath = v[1].CriticalPathMeanUs, v[1].OnPathFraction
 		}
 		cp.DeltaMeanUs = cp.AfterMeanUs - cp.BeforeMeanUs
-		hc := HopChange{From: k.a, To: k.b, Operation: k.c,
+		hc := HopChange{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt,
 			Change: compareSamples(b, a, v[0] != nil, v[1] != nil), CriticalPath: cp}
-		hc.key = "hop\x00" + k.a + "\x00" + k.b + "\x00" + k.c
+		hc.key = "hop\x00" + k.a + "\x00" + k.b + "\x00" + k.c + "\x00" + k.stmt
 		c.Hops = append(c.Hops, hc)
 	}
 	c.judge(&opts)

@@ -12,19 +12,20 @@ type EndpointKey struct {
 	Operation string `json:"operation"`
 }
 
-// HopKey identifies a hop: the calling service, the callee and the
-// callee's operation.
+// HopKey identifies a hop: the calling service, the callee, the callee's
+// operation and the calls' normalised statement (see Hop.Statement).
 type HopKey struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"`
 }
 
 // Key is the endpoint's identity.
 func (e *Endpoint) Key() EndpointKey { return EndpointKey{e.Service, e.Operation} }
 
 // Key is the hop's identity.
-func (h *Hop) Key() HopKey { return HopKey{h.From, h.To, h.Operation} }
+func (h *Hop) Key() HopKey { return HopKey{h.From, h.To, h.Operation, h.Statement} }
 
 // Key is the fan-in parent's identity.
 func (f *FanIn) Key() EndpointKey { return EndpointKey{f.Service, f.Operation} }

@@ -215,6 +215,7 @@ type Culprit struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"` // part of the hop's identity (analyze.Hop.Statement)
 	// CriticalPathMeanUs is the hop's mean critical-path time per slow
 	// request (zero for those without it), BaselineMeanUs the same over
 	// all the endpoint's requests: how much it grew in the tail.
@@ -380,7 +381,7 @@ func (e *evaluator) hop(i int, l *Hop) {
 		// Every matched hop, whatever its measure: errors are per call.
 		for _, x := range matched {
 			h := &e.r.Hops[x]
-			lr := e.errorRate(er, h.Outcomes, hopKey(h.From, h.To, h.Operation), pattern)
+			lr := e.errorRate(er, h.Outcomes, hopKey(h.From, h.To, h.Operation, h.Statement), pattern)
 			lr.Hop = ptr(h.Key())
 			e.add(lr)
 		}
@@ -409,7 +410,7 @@ func (e *evaluator) hop(i int, l *Hop) {
 	for _, t := range l.Targets {
 		for _, x := range matched {
 			h := &e.r.Hops[x]
-			lr := e.target(KindHop, string(l.On), t, hopKey(h.From, h.To, h.Operation), pattern, sample(h))
+			lr := e.target(KindHop, string(l.On), t, hopKey(h.From, h.To, h.Operation, h.Statement), pattern, sample(h))
 			lr.Hop = ptr(h.Key())
 			e.add(lr)
 		}
@@ -677,7 +678,7 @@ func (e *evaluator) culprits(x int, slow func(durationNs int64) bool) []Culprit 
 	for _, h := range order[:min(3, len(order))] {
 		hp := &e.r.Hops[h]
 		mean := tail[h] / int64(nTail)
-		out = append(out, Culprit{From: hp.From, To: hp.To, Operation: hp.Operation,
+		out = append(out, Culprit{From: hp.From, To: hp.To, Operation: hp.Operation, Statement: hp.Statement,
 			CriticalPathMeanUs: us(mean), BaselineMeanUs: us(all[h] / int64(len(rows))),
 			Share: roundTo(float64(tail[h])/float64(tailDur), 3), Requests: nTail})
 	}
@@ -697,7 +698,15 @@ func title(name, match, pattern string) string {
 
 func endpointKey(service, op string) string { return service + ": " + op }
 
-func hopKey(from, to, op string) string { return from + " → " + to + ": " + op }
+// hopKey is a hop's display text; the statement, part of its identity,
+// keeps results of one operation's several queries apart.
+func hopKey(from, to, op, stmt string) string {
+	s := from + " → " + to + ": " + op
+	if stmt != "" {
+		s += " [" + stmt + "]"
+	}
+	return s
+}
 
 // matcherText shows a matcher as in the file, e.g. {to: "mysql"}.
 func matcherText(m Matcher, keys []string) string {

@@ -277,8 +277,12 @@ func roundFloat(x float64, decimals int) float64 {
 
 // culpritText is one culprit of an over line.
 func culpritText(c budget.Culprit) string {
+	op := c.Operation
+	if c.Statement != "" {
+		op += " [" + c.Statement + "]"
+	}
 	return fmt.Sprintf("%s → %s: %s %s mean on the critical path (%s of the slow requests' time; %s over all requests)",
-		c.From, c.To, c.Operation, fmtUs(c.CriticalPathMeanUs), pctText(c.Share), fmtUs(c.BaselineMeanUs))
+		c.From, c.To, op, fmtUs(c.CriticalPathMeanUs), pctText(c.Share), fmtUs(c.BaselineMeanUs))
 }
 
 // culpritsIntro introduces the culprits of line l.

@@ -100,6 +100,15 @@ func gateText(g *analyze.GateCheck) string {
 	return s
 }
 
+// hopOp is a hop's operation with its statement, which is part of its
+// identity, when it has one.
+func hopOp(h *analyze.HopChange) string {
+	if h.Statement != "" {
+		return h.Operation + " [" + h.Statement + "]"
+	}
+	return h.Operation
+}
+
 // levelText is a confidence level in percent, two decimals at most.
 func levelText(l float64) string {
 	return strconv.FormatFloat(roundFloat(100*l, 2), 'f', -1, 64) + "%"
@@ -226,7 +235,7 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 		for _, i := range hops {
 			h := &dr.Hops[i]
 			cp := h.CriticalPath
-			row := append([]string{h.From, h.To, h.Operation}, changeCells(&h.Change, &fn, h.From+" → "+h.To+" "+h.Operation)...)
+			row := append([]string{h.From, h.To, hopOp(h)}, changeCells(&h.Change, &fn, h.From+" → "+h.To+" "+hopOp(h))...)
 			cpCell := fmt.Sprintf("%s → %s (%s)", fmtUs(cp.BeforeMeanUs), fmtUs(cp.AfterMeanUs), signedUs(cp.DeltaMeanUs))
 			switch h.Status {
 			case analyze.StatusAdded:
@@ -354,7 +363,7 @@ func renderDiffJUnit(w io.Writer, dr *diffReport) error {
 	hops := junitSuite{Name: "hopbudget diff: hops", Properties: props}
 	for i := range dr.Hops {
 		h := &dr.Hops[i]
-		diffCase(h.From+" → "+h.To+" "+h.Operation, "hopbudget.diff.hop", &h.Change, &hops)
+		diffCase(h.From+" → "+h.To+" "+hopOp(h), "hopbudget.diff.hop", &h.Change, &hops)
 	}
 	doc := junitSuites{Name: "hopbudget diff", Tests: eps.Tests + hops.Tests, Failures: eps.Failures + hops.Failures,
 		Suites: []junitSuite{eps, hops}}
@@ -387,7 +396,7 @@ func renderDiffGitHub(w io.Writer, dr *diffReport) error {
 	}
 	for i := range dr.Hops {
 		h := &dr.Hops[i]
-		each(h.From+" → "+h.To+" "+h.Operation, &h.Change)
+		each(h.From+" → "+h.To+" "+hopOp(h), &h.Change)
 	}
 	_, err := fmt.Fprintf(w, "hopbudget diff: %s\n", strings.ReplaceAll(diffSummary(dr, 0), "\n", "; "))
 	return err
