@@ -152,9 +152,15 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 	}
 	sum := tracefmt.Summarize(res)
 	rep := analyze.Analyze(res.Traces, aopts)
+	return checkVerdict(s, opts, fileFormat, b, sum, rep, string(aopts.CriticalPath))
+}
+
+// checkVerdict holds the analysis to the budget, renders the result in
+// every format asked for, and returns the exit.
+func checkVerdict(s *Streams, opts *CheckOptions, fileFormat string, b *budget.Budget, sum tracefmt.Summary, rep *analyze.Report, mode string) error {
 	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData})
 	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
-		Mode: string(aopts.CriticalPath), Result: out}
+		Mode: mode, Result: out}
 
 	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
 		return err
@@ -187,6 +193,25 @@ func checkRun(s *Streams, opts *CheckOptions) error {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}
 	}
 	return nil
+}
+
+// checkNothing gives the verdict on no traces at all (record received no
+// spans): every line matched nothing, in the formats asked for, without
+// reading an empty file back.
+func checkNothing(s *Streams, opts *CheckOptions) error {
+	fileFormat, err := opts.validate()
+	if err != nil {
+		return inputError(err)
+	}
+	aopts, err := opts.analysisFlags.options()
+	if err != nil {
+		return inputError(err)
+	}
+	b, err := loadBudget(opts.Budget)
+	if err != nil {
+		return err
+	}
+	return checkVerdict(s, opts, fileFormat, b, tracefmt.Summary{Format: "none"}, &analyze.Report{}, string(aopts.CriticalPath))
 }
 
 // loadBudget loads and validates a budget file; errors are input errors.

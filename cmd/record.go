@@ -252,9 +252,7 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	case opts.Check.Budget != "" && rec.Stats.Spans == 0:
 		// No evidence, no pass: broken instrumentation must not pass CI.
 		fmt.Fprintf(s.Err, "record: received no spans: nothing was checked against %s\n", opts.Check.Budget)
-		if !opts.Check.AllowNoData && !opts.Check.WarnOnly {
-			checkErr = &exitError{code: ExitBudgetExceeded, err: errors.New("no spans received")}
-		}
+		checkErr = checkNothing(s, &opts.Check)
 	case opts.Check.Budget != "":
 		opts.Check.Paths = []string{out}
 		checkErr = checkRun(s, &opts.Check)

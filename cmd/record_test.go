@@ -414,8 +414,9 @@ func TestRecordBudgetNoSpans(t *testing.T) {
 		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			args := append([]string{"--budget", writeBudget(t, "60ms")}, tc.args...)
-			stdout, stderr, code := runRecord(t, context.Background(), map[string]string{childEnv: "emit", "HOPBUDGET_CHILD_TRACES": "0"}, args...)
-			if code != tc.code || !strings.Contains(stderr, "received no spans: nothing was checked") {
+			stdout, stderr, code := runRecord(t, context.Background(), map[string]string{childEnv: "emit", "HOPBUDGET_CHILD_TRACES": "0"}, append(args, "-o", "junit")...)
+			if code != tc.code || !strings.Contains(stderr, "received no spans: nothing was checked") ||
+				!strings.Contains(stdout, `<testcase name="checkout p50" classname="hopbudget.endpoint">`) || !strings.Contains(stdout, "nothing was checked") {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
 		})
