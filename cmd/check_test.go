@@ -80,7 +80,7 @@ func TestCheckJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"input", "budget", "passed", "minSamples", "results", "warnings"} {
+	for _, k := range []string{"input", "budget", "passed", "minSamples", "allowNoData", "checked", "samplesChecked", "results", "warnings"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("no %q in the JSON", k)
 		}
