@@ -16,7 +16,9 @@ func (ts *traceState) collect(acc *accum, res *TraceResult) {
 			e := acc.endpoint(key2{n.span.Service, n.span.Operation})
 			e.durs.add(n.end-n.start, ts.ti)
 			e.starts = push(e.starts, n.start)
-			e.out.add(n.end, SLOError(n.span))
+			if SLOError(n.span) {
+				e.sloErrs.add(n.end, ts.ti)
+			}
 		}
 	}
 	if ts.opts.CriticalPath == ModeJaeger {
@@ -74,7 +76,9 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 		return
 	}
 	h.durs.add(dur, ts.ti)
-	h.out.add(n.end, SLOError(s))
+	if SLOError(s) {
+		h.sloErrs.add(n.end, ts.ti)
+	}
 	if isError(s) {
 		h.errs++
 	}

@@ -1,37 +1,20 @@
 package analyze
 
 import (
-	"slices"
-	"sort"
-
 	"hopbudget/tracefmt"
 )
 
-// What error-rate budgets (SLOs) need: for every request of an endpoint
-// and every call of a hop, when it ended and whether it failed, so that a
-// budget can count errors over the whole export and over windows ending at
-// its last timestamp. None of it is in the JSON.
+// What error-rate budgets (SLOs) need: for an endpoint's requests and a
+// hop's calls, which failed and when, so that a budget can count errors
+// over the whole export and over windows ending at its last timestamp.
+// Only the failures are kept per item (they are few); the times of all
+// requests and calls come from samples the Report holds anyway. None of it
+// is in the JSON.
 
-// Outcomes are the end times (Unix ns) of an endpoint's requests or a
-// hop's calls, all of them and the failed ones (see SLOError), each
-// ascending.
+// Outcomes are an endpoint's failed requests or a hop's failed calls (see
+// SLOError): their end times (Unix ns) ascending, each with its trace row.
 type Outcomes struct {
-	EndNs      []int64
-	ErrorEndNs []int64
-}
-
-// Total is the number of requests or calls, Errors the failed ones.
-func (o Outcomes) Total() int  { return len(o.EndNs) }
-func (o Outcomes) Errors() int { return len(o.ErrorEndNs) }
-
-// In counts the requests or calls, and the failed ones, that ended in
-// (from, to].
-func (o Outcomes) In(from, to int64) (n, errs int) {
-	count := func(xs []int64) int {
-		return sort.Search(len(xs), func(i int) bool { return xs[i] > to }) -
-			sort.Search(len(xs), func(i int) bool { return xs[i] > from })
-	}
-	return count(o.EndNs), count(o.ErrorEndNs)
+	Errors Sample
 }
 
 // SLOError says whether a span counts against an error-rate budget: an
@@ -52,32 +35,50 @@ func SLOError(s *tracefmt.Span) bool {
 	return s.Status == tracefmt.StatusError && !(code >= 400 && code < 500)
 }
 
-// outcomes collects Outcomes during analysis.
-type outcomes struct{ ends, errs []int64 }
-
-func (o *outcomes) add(end int64, failed bool) {
-	o.ends = push(o.ends, end)
-	if failed {
-		o.errs = push(o.errs, end)
+// EndpointOutcomesIn counts endpoint x's requests, and the failed ones,
+// that ended in (from, to], by each request's own end.
+func (r *Report) EndpointOutcomesIn(x int, from, to int64) (n, errs int) {
+	e := &r.Endpoints[x]
+	for i, st := range e.RequestStarts {
+		if end := st + e.DurationSample.Ns[i]; end > from && end <= to {
+			n++
+		}
 	}
+	for _, end := range e.Outcomes.Errors.Ns {
+		if end > from && end <= to {
+			errs++
+		}
+	}
+	return n, errs
 }
 
-func (o *outcomes) merge(b *outcomes) {
-	o.ends = append(o.ends, b.ends...)
-	o.errs = append(o.errs, b.errs...)
-}
-
-// result sorts the times: the Report must not depend on which worker saw
-// which trace.
-func (o *outcomes) result() Outcomes {
-	slices.Sort(o.ends)
-	slices.Sort(o.errs)
-	return Outcomes{EndNs: o.ends, ErrorEndNs: o.errs}
+// HopOutcomesIn counts hop x's calls, and the failed ones, in the traces
+// whose primary root ended in (from, to]: a call is dated by its trace,
+// which is exact enough for windows of minutes to days, and keeps a
+// window's errors among its calls.
+func (r *Report) HopOutcomesIn(x int, from, to int64) (n, errs int) {
+	h := &r.Hops[x]
+	in := func(row int32) bool {
+		t := &r.TraceRows[row]
+		end := t.StartNs + t.DurationNs
+		return end > from && end <= to
+	}
+	for _, row := range h.LatencySample.Row {
+		if in(row) {
+			n++
+		}
+	}
+	for _, row := range h.Outcomes.Errors.Row {
+		if in(row) {
+			errs++
+		}
+	}
+	return n, errs
 }
 
 // TimeRange is the span of time the analysed traces cover, in Unix ns: the
-// earliest start of a primary root and the latest end of a request, call
-// or primary root. Both are 0 without traces.
+// earliest start and the latest end of a primary root or a request. Both
+// are 0 without traces.
 func (r *Report) TimeRange() (first, last int64) {
 	seen := false
 	see := func(s, e int64) {
@@ -92,13 +93,9 @@ func (r *Report) TimeRange() (first, last int64) {
 		see(row.StartNs, row.StartNs+row.DurationNs)
 	}
 	for i := range r.Endpoints {
-		if o := r.Endpoints[i].Outcomes.EndNs; len(o) > 0 {
-			see(o[0], o[len(o)-1])
-		}
-	}
-	for i := range r.Hops {
-		if o := r.Hops[i].Outcomes.EndNs; len(o) > 0 {
-			see(o[0], o[len(o)-1])
+		e := &r.Endpoints[i]
+		for j, st := range e.RequestStarts {
+			see(st, st+e.DurationSample.Ns[j])
 		}
 	}
 	return first, last

@@ -56,22 +56,28 @@ func TestOutcomes(t *testing.T) {
 	if len(r.Endpoints) != 1 || len(r.Hops) != 1 {
 		t.Fatalf("got %d endpoints, %d hops; want 1, 1", len(r.Endpoints), len(r.Hops))
 	}
-	ep, hop := r.Endpoints[0].Outcomes, r.Hops[0].Outcomes
-	if want := []int64{100e3, 1100e3, 2100e3}; !slices.Equal(ep.EndNs, want) {
-		t.Errorf("endpoint ends = %v, want %v", ep.EndNs, want)
+	ep, hop := r.Endpoints[0].Outcomes.Errors, r.Hops[0].Outcomes.Errors
+	// The failures with their ends and trace rows.
+	if !slices.Equal(ep.Ns, []int64{1100e3}) || !slices.Equal(ep.Row, []int32{1}) {
+		t.Errorf("endpoint failures %v rows %v, want [1100000] [1]", ep.Ns, ep.Row)
 	}
-	if want := []int64{1100e3}; !slices.Equal(ep.ErrorEndNs, want) {
-		t.Errorf("endpoint error ends = %v, want %v", ep.ErrorEndNs, want)
+	if !slices.Equal(hop.Ns, []int64{1050e3}) || !slices.Equal(hop.Row, []int32{1}) {
+		t.Errorf("hop failures %v rows %v, want [1050000] [1]", hop.Ns, hop.Row)
 	}
-	if hop.Total() != 3 || hop.Errors() != 1 {
-		t.Errorf("hop: %d calls, %d errors; want 3, 1", hop.Total(), hop.Errors())
+	// (1000µs, 2100µs]: the second and third requests, dated by their ends.
+	if n, errs := r.EndpointOutcomesIn(0, 1000e3, 2100e3); n != 2 || errs != 1 {
+		t.Errorf("endpoint in (1000µs, 2100µs] = %d, %d; want 2, 1", n, errs)
 	}
-	// (1000µs, 2100µs]: the second and third requests.
-	if n, errs := ep.In(1000e3, 2100e3); n != 2 || errs != 1 {
-		t.Errorf("In(1000µs, 2100µs] = %d, %d; want 2, 1", n, errs)
+	if n, errs := r.EndpointOutcomesIn(0, 1100e3, 2100e3); n != 1 || errs != 0 {
+		t.Errorf("endpoint in (1100µs, 2100µs] = %d, %d; want 1, 0", n, errs)
 	}
-	if n, errs := ep.In(1100e3, 2100e3); n != 1 || errs != 0 {
-		t.Errorf("In(1100µs, 2100µs] = %d, %d; want 1, 0", n, errs)
+	// Calls are dated by their trace's end: the db call of the second
+	// trace ended at 1050µs, its trace at 1100µs.
+	if n, errs := r.HopOutcomesIn(0, 1060e3, 2100e3); n != 2 || errs != 1 {
+		t.Errorf("hop in (1060µs, 2100µs] = %d, %d; want 2, 1", n, errs)
+	}
+	if n, errs := r.HopOutcomesIn(0, 1100e3, 2100e3); n != 1 || errs != 0 {
+		t.Errorf("hop in (1100µs, 2100µs] = %d, %d; want 1, 0", n, errs)
 	}
 	first, last := r.TimeRange()
 	if first != 0 || last != 2100e3 {

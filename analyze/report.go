@@ -66,8 +66,8 @@ type Endpoint struct {
 	// array), and RequestStarts the start (Unix ns) of each, in its order.
 	DurationSample Sample  `json:"-"`
 	RequestStarts  []int64 `json:"-"`
-	// Outcomes: each request's end and whether it failed, for error-rate
-	// budgets (see SLOError).
+	// Outcomes: the failed requests, for error-rate budgets (see
+	// SLOError, Report.EndpointOutcomesIn).
 	Outcomes Outcomes `json:"-"`
 }
 
@@ -118,8 +118,8 @@ type Hop struct {
 	LatencySample      Sample `json:"-"`
 	NetworkSample      Sample `json:"-"`
 	CriticalPathSample Sample `json:"-"`
-	// Outcomes: each call's end and whether it failed, for error-rate
-	// budgets (see SLOError; ErrorCount counts by another rule).
+	// Outcomes: the failed calls, for error-rate budgets (see SLOError,
+	// Report.HopOutcomesIn; ErrorCount counts by another rule).
 	Outcomes Outcomes `json:"-"`
 }
 

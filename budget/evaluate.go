@@ -339,7 +339,8 @@ func (e *evaluator) endpoint(i int, l *Endpoint) {
 	if er := l.Errors; er != nil {
 		for _, x := range matched {
 			ep := &e.r.Endpoints[x]
-			lr := e.errorRate(er, ep.Outcomes, endpointKey(ep.Service, ep.Operation), pattern)
+			lr := e.errorRate(er, ep.DurationSample.Len(), ep.Outcomes.Errors,
+				func(from, to int64) (int, int) { return e.r.EndpointOutcomesIn(x, from, to) }, endpointKey(ep.Service, ep.Operation), pattern)
 			lr.Endpoint = ptr(ep.Key())
 			e.add(lr)
 		}
@@ -381,7 +382,8 @@ func (e *evaluator) hop(i int, l *Hop) {
 		// Every matched hop, whatever its measure: errors are per call.
 		for _, x := range matched {
 			h := &e.r.Hops[x]
-			lr := e.errorRate(er, h.Outcomes, hopKey(h.From, h.To, h.Operation, h.Statement), pattern)
+			lr := e.errorRate(er, h.LatencySample.Len(), h.Outcomes.Errors,
+				func(from, to int64) (int, int) { return e.r.HopOutcomesIn(x, from, to) }, hopKey(h.From, h.To, h.Operation, h.Statement), pattern)
 			lr.Hop = ptr(h.Key())
 			e.add(lr)
 		}
@@ -589,12 +591,14 @@ func (e *evaluator) slowRequests(eb *SlowRequests, x int, pattern string) LineRe
 	return lr
 }
 
-// errorRate holds the outcomes of one endpoint or hop to er: over the
-// export's whole time span, and over each burn-rate window it spans. It is
-// over when the errors burn the budget faster than allowed over the whole
-// export (burn rate above 1), or when a window alerts.
-func (e *evaluator) errorRate(er *ErrorRate, o analyze.Outcomes, match, pattern string) LineResult {
-	n, errs := o.Total(), o.Errors()
+// errorRate holds one endpoint's n requests or one hop's n calls, of which
+// failed, to er: over the export's whole time span, and over each
+// burn-rate window it spans (in counts them in a window). It is over when
+// the errors burn the budget faster than allowed over the whole export
+// (burn rate above 1), or when a window alerts. The exemplar is the last
+// failure's trace.
+func (e *evaluator) errorRate(er *ErrorRate, n int, failed analyze.Sample, in func(from, to int64) (int, int), match, pattern string) LineResult {
+	errs := failed.Len()
 	lr := LineResult{Name: er.Name, Title: title(er.Name, match, pattern), Kind: KindErrors, On: "errors", Match: match,
 		Line: er.Line, Samples: n, Culprits: []Culprit{}}
 	res := &ErrorRateResult{Allowed: er.Allowed, Objective: roundTo(1-er.Allowed, 9), Total: n, Errors: errs,
@@ -616,14 +620,17 @@ func (e *evaluator) errorRate(er *ErrorRate, o analyze.Outcomes, match, pattern 
 			continue
 		}
 		bw := BurnWindow{Long: w.longText, Short: w.shortText, Factor: w.factor, Severity: w.severity}
-		bw.Total, bw.Errors = o.In(e.last-int64(w.long), e.last)
-		bw.ShortTotal, bw.ShortErrors = o.In(e.last-int64(w.short), e.last)
+		bw.Total, bw.Errors = in(e.last-int64(w.long), e.last)
+		bw.ShortTotal, bw.ShortErrors = in(e.last-int64(w.short), e.last)
 		bw.BurnRate, bw.ShortBurnRate = burn(bw.Total, bw.Errors), burn(bw.ShortTotal, bw.ShortErrors)
 		bw.Alert = bw.BurnRate > w.factor && bw.ShortBurnRate > w.factor
 		alert = alert || bw.Alert
 		res.Windows = append(res.Windows, bw)
 	}
 	lr.Errors = res
+	if errs > 0 {
+		lr.Exemplar = e.r.TraceRows[failed.Row[errs-1]].ID.String()
+	}
 	// errs/n > allowed, without rounding the ratio.
 	e.verdict(&lr, n > 0 && (float64(errs) > er.Allowed*float64(n)+1e-9 || alert))
 	return lr

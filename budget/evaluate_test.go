@@ -94,30 +94,17 @@ func fixture() *analyze.Report {
 			e.RequestStarts = append(e.RequestStarts, r.TraceRows[row].StartNs)
 		}
 		for ri, row := range r.TraceRows {
-			if int(row.Endpoint) != i {
-				continue
-			}
-			end := row.StartNs + row.DurationNs
-			e.Outcomes.EndNs = append(e.Outcomes.EndNs, end)
-			if i == epA && ri%25 == 0 {
-				e.Outcomes.ErrorEndNs = append(e.Outcomes.ErrorEndNs, end)
+			if i == epA && int(row.Endpoint) == i && ri%25 == 0 {
+				e.Outcomes.Errors.Ns = append(e.Outcomes.Errors.Ns, row.StartNs+row.DurationNs)
+				e.Outcomes.Errors.Row = append(e.Outcomes.Errors.Row, int32(ri))
 			}
 		}
 	}
 	for i := range r.Hops {
 		h := &r.Hops[i]
 		h.LatencySample, h.NetworkSample, h.CriticalPathSample = toSample(hs[i].lat), toSample(hs[i].net), toSample(hs[i].cp)
-		for ri, row := range r.TraceRows {
-			for _, th := range row.Hops {
-				if int(th.Hop) != i {
-					continue
-				}
-				end := row.StartNs + row.DurationNs
-				h.Outcomes.EndNs = append(h.Outcomes.EndNs, end)
-				if i == api && ri == 7 {
-					h.Outcomes.ErrorEndNs = append(h.Outcomes.ErrorEndNs, end)
-				}
-			}
+		if i == api {
+			h.Outcomes.Errors = analyze.Sample{Ns: []int64{r.TraceRows[7].StartNs + ms}, Row: []int32{7}}
 		}
 	}
 	var waits []pair
@@ -472,25 +459,36 @@ func TestEvaluateEmptyReport(t *testing.T) {
 // 1h and 6h windows (with their 5m and 30m confirmations) burn fast enough
 // to page, so the line fails; a shorter export evaluates fewer windows.
 func TestErrorRateWindows(t *testing.T) {
-	report := func(minutes int) *analyze.Report {
-		var o analyze.Outcomes
+	// One request a minute, each ending on the minute; failed when bad(i).
+	report := func(minutes int, bad func(i int) bool) *analyze.Report {
+		e := analyze.Endpoint{Service: "api", Operation: "GET /"}
 		for i := range minutes {
-			end := int64(i+1) * 60e9
-			o.EndNs = append(o.EndNs, end)
-			if i >= minutes-30 {
-				o.ErrorEndNs = append(o.ErrorEndNs, end)
+			start := int64(i+1)*60e9 - 1e6 // 1ms requests
+			e.RequestStarts = append(e.RequestStarts, start)
+			e.DurationSample.Ns = append(e.DurationSample.Ns, 1e6)
+			e.DurationSample.Row = append(e.DurationSample.Row, int32(i))
+			if bad(i) {
+				e.Outcomes.Errors.Ns = append(e.Outcomes.Errors.Ns, start+1e6)
+				e.Outcomes.Errors.Row = append(e.Outcomes.Errors.Row, int32(i))
 			}
 		}
-		return &analyze.Report{Endpoints: []analyze.Endpoint{{Service: "api", Operation: "GET /", Outcomes: o}}}
+		r := &analyze.Report{Endpoints: []analyze.Endpoint{e}}
+		for i := range minutes {
+			var id tracefmt.TraceID
+			binary.BigEndian.PutUint64(id[8:], uint64(i+1))
+			r.TraceRows = append(r.TraceRows, analyze.TraceRow{ID: id, StartNs: e.RequestStarts[i], DurationNs: 1e6})
+		}
+		return r
 	}
+	lastHalfHour := func(minutes int) func(int) bool { return func(i int) bool { return i >= minutes-30 } }
 	b, err := Parse("b.yaml", []byte("version: 1\nendpoints: [{match: {service: api}, errors: {rate: 1%}}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Evaluate(b, report(4*24*60), EvalOptions{})
+	res := Evaluate(b, report(4*24*60, lastHalfHour(4*24*60)), EvalOptions{})
 	l := res.Lines[0]
 	e := l.Errors
-	if l.Status != StatusOver || e.BurnRate != 0.521 || e.Total != 5760 || e.Errors != 30 {
+	if l.Status != StatusOver || e.BurnRate != 0.521 || e.Total != 5760 || e.Errors != 30 || l.Exemplar != fmt.Sprintf("%032x", 5760) {
 		t.Fatalf("4 days: %+v %+v", l, e)
 	}
 	want := []BurnWindow{
@@ -503,21 +501,13 @@ func TestErrorRateWindows(t *testing.T) {
 	}
 
 	// Two hours: only the 1h window fits.
-	e = Evaluate(b, report(120), EvalOptions{}).Lines[0].Errors
+	e = Evaluate(b, report(120, lastHalfHour(120)), EvalOptions{}).Lines[0].Errors
 	if len(e.Windows) != 1 || e.Windows[0].Long != "1h" || !slices.Equal(e.WindowsNotEvaluated, []string{"6h", "3d"}) {
 		t.Errorf("2 hours: %+v, not evaluated %v", e.Windows, e.WindowsNotEvaluated)
 	}
 
 	// Errors spread evenly at the allowed rate: no window alerts, passes.
-	var o analyze.Outcomes
-	for i := range 4 * 24 * 60 {
-		end := int64(i+1) * 60e9
-		o.EndNs = append(o.EndNs, end)
-		if i%100 == 99 {
-			o.ErrorEndNs = append(o.ErrorEndNs, end)
-		}
-	}
-	r := &analyze.Report{Endpoints: []analyze.Endpoint{{Service: "api", Operation: "GET /", Outcomes: o}}}
+	r := report(4*24*60, func(i int) bool { return i%100 == 99 })
 	if l := Evaluate(b, r, EvalOptions{}).Lines[0]; l.Status != StatusOK {
 		t.Errorf("even errors at 1%%: %s %+v", l.Status, l.Errors)
 	}
