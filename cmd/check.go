@@ -83,11 +83,11 @@ func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
 	f.StringVar(&o.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
 	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
-	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
+	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are not enough data: they fail unless --allow-no-data")
 	f.BoolVar(&o.AllowNoData, "allow-no-data", false, "lines that match nothing or have too few samples are warnings, not failures")
 	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "no effect: lines without data fail by default (see --allow-no-data)")
 	f.MarkHidden("fail-on-no-data") // checkRun says it is deprecated (cobra's notice would be lost)
-	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
+	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when the gate fails (lines over budget or without data)")
 }
 
 // validate checks the flags and returns the --output-file format.
