@@ -17,9 +17,10 @@ type key2 struct{ a, b string }
 type hopKey struct{ a, b, c, stmt string }
 
 type epAcc struct {
-	durs   series
-	starts []int64 // of each request, in durs's order
-	id     int32   // worker-local, see accum.epKeys
+	durs    series
+	starts  []int64 // of each request, in durs's order
+	id      int32   // worker-local, see accum.epKeys
+	sloErrs series  // failed requests (SLOError): end, trace
 }
 
 type hopAcc struct {
@@ -29,9 +30,10 @@ type hopAcc struct {
 	cp        series  // per trace containing the hop: CP time inside it
 	calls     []int64 // per trace containing the hop (cp's order): calls made
 	errs      int
-	lastTrace int32 // trace of cp's last entry (worker-local)
-	id        int32 // worker-local, see accum.hopKeys
-	row       int32 // the hop's entry in traceState.rowHops (trace lastTrace)
+	lastTrace int32  // trace of cp's last entry (worker-local)
+	id        int32  // worker-local, see accum.hopKeys
+	row       int32  // the hop's entry in traceState.rowHops (trace lastTrace)
+	sloErrs   series // failed calls (SLOError): end, trace
 }
 
 type fanAcc struct {
@@ -112,6 +114,7 @@ func (a *accum) merge(b *accum) {
 		x := a.endpoint(k)
 		x.durs.merge(&e.durs)
 		x.starts = append(x.starts, e.starts...)
+		x.sloErrs.merge(&e.sloErrs)
 	}
 	for k, h := range b.hops {
 		x := a.hop(k)
@@ -121,6 +124,7 @@ func (a *accum) merge(b *accum) {
 		x.cp.merge(&h.cp) // a trace is seen by one worker only
 		x.calls = append(x.calls, h.calls...)
 		x.errs += h.errs
+		x.sloErrs.merge(&h.sloErrs)
 	}
 	for k, f := range b.fans {
 		x := a.fan(k)
@@ -152,6 +156,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs, DurationSample: smp, RequestStarts: starts}
 		e.P50Us, e.P95Us, e.P99Us, e.MaxUs, e.Exemplars = summary(d, xs, ex)
 		e.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99))
+		e.Outcomes = Outcomes{Errors: a.sample(&a.eps[k].sloErrs)}
 		r.Endpoints = append(r.Endpoints, e)
 	}
 	r.Hops = make([]Hop, 0, len(a.hops))
@@ -167,6 +172,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
 			ServerSelfP50Us: us(self[0]), ServerSelfP99Us: us(self[1])}
 		o.P50Us, o.P95Us, o.P99Us, o.MaxUs, o.Exemplars = summary(&h.durs, xs, ex)
+		o.Outcomes = Outcomes{Errors: a.sample(&h.sloErrs)}
 		cps := h.cp.v // trace indices no longer needed
 		var sum int64
 		on := 0

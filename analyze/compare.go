@@ -13,8 +13,9 @@ import (
 // Comparing two sets of traces (before and after a deploy): per endpoint
 // and per hop, the percentiles on each side, their change, and whether the
 // change is statistically significant by a Mann–Whitney U test, as
-// benchstat compares benchmark runs. A gate (--fail-on) fails on
-// significant changes larger than a threshold.
+// benchstat compares benchmark runs. A gate (--fail-on) fails on a gated
+// statistic that grew beyond a threshold with a confidence interval above
+// zero (see compare_gate.go for the one verdict rule).
 
 // DefaultAlpha is the significance level of Compare.
 const DefaultAlpha = 0.05
@@ -58,9 +59,19 @@ type Comparison struct {
 	FailOn []string `json:"failOn"`
 	// Failed: some item is a regression by a gate.
 	Failed bool `json:"failed"`
-	// Significant counts the endpoints and hops whose change is
-	// significant.
+	// Significant counts the endpoints and hops whose distribution
+	// changed significantly (the U test).
 	Significant int `json:"significant"`
+	// The compared items by verdict (Change.Verdict): they add up to
+	// Compared.
+	Regressions int `json:"regressions"`
+	Slower      int `json:"slower"`
+	Faster      int `json:"faster"`
+	Unchanged   int `json:"unchanged"`
+	// Level is the confidence of each gate's interval: 1 − alpha, or with
+	// the Holm correction 1 − alpha/(compared × gates) (Bonferroni: the
+	// chance of any false regression stays below alpha).
+	Level float64 `json:"level,omitempty"`
 	// Endpoints sorted by (service, operation); hops by (from, to,
 	// operation): the union of both sides.
 	Endpoints []EndpointChange `json:"endpoints"`
@@ -130,15 +141,28 @@ type Change struct {
 	PValue      float64 `json:"pValue"`
 	PAdjusted   float64 `json:"pAdjusted"`
 	Significant bool    `json:"significant"`
-	// Direction: "slower" when candidate values tend to be larger (U
-	// above n1·n2/2), "faster" when smaller, "" when neither.
+	// Verdict: one of regression, slower, faster, ~ (no significant
+	// change), added, removed (see compare_gate.go).
+	Verdict string `json:"verdict"`
+	// Direction is the verdict's: "slower" for a regression or a
+	// significant shift up, "faster" for one down, "" otherwise; never
+	// "faster" on a regression.
 	Direction string `json:"direction"`
-	// Regressions: the gates this change fails (significant, and above
-	// the gate's threshold).
+	// Shift is the U test's direction, significant or not: "slower" when
+	// candidate values tend to be larger (U above n1·n2/2), "faster" when
+	// smaller, "" when neither.
+	Shift string `json:"shift"`
+	// Regressions: the gates this change fails (GateCheck.Regression).
 	Regressions []string `json:"regressions,omitempty"`
+	// Gates: each --fail-on rule held to this change (status both only).
+	Gates []GateCheck `json:"gates,omitempty"`
 	// Warnings about the statistics, e.g. too few samples to ever be
-	// significant.
+	// significant, or a tail percentile that is one of the few largest
+	// values.
 	Warnings []string `json:"warnings,omitempty"`
+
+	b, a []int64 // the sorted samples, for the gates' intervals
+	key  string  // the item's identity, seeding its bootstrap
 }
 
 // EndpointChange is an endpoint's change (root span durations).
@@ -154,6 +178,7 @@ type HopChange struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"` // as Hop.Statement: part of the identity
 	Change
 	CriticalPath CPShift `json:"criticalPath"`
 }
@@ -204,6 +229,7 @@ func Compare(base, cand *Report, opts CompareOptions) *Comparison {
 		}
 		ec := EndpointChange{Service: k.a, Operation: k.b,
 			Change: compareSamples(b, a, v[0] != nil, v[1] != nil)}
+		ec.key = "endpoint\x00" + k.a + "\x00" + k.b
 		c.Endpoints = append(c.Endpoints, ec)
 	}
 	hops := map[hopKey][2]*Hop{}
@@ -229,8 +255,9 @@ func Compare(base, cand *Report, opts CompareOptions) *Comparison {
 			cp.AfterMeanUs, cp.AfterOnPath = v[1].CriticalPathMeanUs, v[1].OnPathFraction
 		}
 		cp.DeltaMeanUs = cp.AfterMeanUs - cp.BeforeMeanUs
-		hc := HopChange{From: k.a, To: k.b, Operation: k.c,
+		hc := HopChange{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt,
 			Change: compareSamples(b, a, v[0] != nil, v[1] != nil), CriticalPath: cp}
+		hc.key = "hop\x00" + k.a + "\x00" + k.b + "\x00" + k.c + "\x00" + k.stmt
 		c.Hops = append(c.Hops, hc)
 	}
 	c.judge(&opts)
@@ -247,8 +274,22 @@ func (c *Comparison) judge(opts *CompareOptions) {
 	for i := range c.Hops {
 		tested = append(tested, &c.Hops[i].Change)
 	}
+	for _, ch := range tested {
+		switch ch.Status {
+		case StatusAdded:
+			ch.Verdict = VerdictAdded
+		case StatusRemoved:
+			ch.Verdict = VerdictRemoved
+		}
+	}
 	tested = slices.DeleteFunc(tested, func(ch *Change) bool { return ch.Status != StatusBoth })
 	c.Compared = len(tested)
+	if len(opts.Gates) > 0 {
+		c.Level = 1 - opts.Alpha
+		if !opts.NoCorrection && len(tested) > 0 {
+			c.Level = 1 - opts.Alpha/float64(len(tested)*len(opts.Gates))
+		}
+	}
 	ps := make([]float64, len(tested))
 	for i, ch := range tested {
 		ps[i] = ch.PValue
@@ -261,16 +302,29 @@ func (c *Comparison) judge(opts *CompareOptions) {
 		ch.Significant = ps[i] < opts.Alpha
 		if ch.Significant {
 			c.Significant++
-			for _, g := range opts.Gates {
-				if g.exceeded(ch.Before, ch.After) {
-					ch.Regressions = append(ch.Regressions, g.String())
-				}
-			}
-			c.Failed = c.Failed || len(ch.Regressions) > 0
 		} else if ch.Before.Count > 0 && ch.After.Count > 0 && minUTestP(ch.Before.Count, ch.After.Count) >= opts.Alpha {
 			ch.Warnings = append(ch.Warnings, fmt.Sprintf("only %d and %d samples: no change can be significant at alpha %g",
 				ch.Before.Count, ch.After.Count, opts.Alpha))
 		}
+		ch.Warnings = appendNonEmpty(ch.Warnings, tailCaution("base", ch.Before.Count, 95, 99), tailCaution("candidate", ch.After.Count, 95, 99))
+		if ch.Before.Count > 0 && ch.After.Count > 0 {
+			checkGates(ch, ch.b, ch.a, opts.Gates, c.Level, ch.key)
+		}
+		switch {
+		case len(ch.Regressions) > 0:
+			ch.Verdict, ch.Direction = VerdictRegression, VerdictSlower
+			c.Regressions++
+		case ch.Significant && ch.Shift == VerdictSlower:
+			ch.Verdict, ch.Direction = VerdictSlower, VerdictSlower
+			c.Slower++
+		case ch.Significant && ch.Shift == VerdictFaster:
+			ch.Verdict, ch.Direction = VerdictFaster, VerdictFaster
+			c.Faster++
+		default:
+			ch.Verdict = VerdictSame
+			c.Unchanged++
+		}
+		c.Failed = c.Failed || len(ch.Regressions) > 0
 	}
 }
 
@@ -336,6 +390,7 @@ func compareSamples(b, a []int64, inB, inA bool) Change {
 		ch.Status = StatusRemoved
 		return ch
 	}
+	ch.b, ch.a = b, a
 	bs, as := ch.Before, ch.After
 	ch.DeltaUs = &Deltas{as.P50Us - bs.P50Us, as.P95Us - bs.P95Us, as.P99Us - bs.P99Us, as.MeanUs - bs.MeanUs}
 	var pd [numMetrics]*float64
@@ -351,9 +406,9 @@ func compareSamples(b, a []int64, inB, inA bool) Change {
 	mid := float64(t.N1) * float64(t.N2) / 2
 	switch {
 	case t.U > mid:
-		ch.Direction = "slower"
+		ch.Shift = VerdictSlower
 	case t.U < mid:
-		ch.Direction = "faster"
+		ch.Shift = VerdictFaster
 	}
 	return ch
 }
@@ -382,8 +437,9 @@ func minUTestP(n1, n2 int) float64 {
 //	unit      = "ns" | "us" | "µs" | "ms" | "s"
 //
 // e.g. "p99>+10%", "mean>5ms", "p50 > +250us". A change fails a gate when
-// it is significant and after − before exceeds the threshold (for a
-// percentage: of before; from 0, any growth does).
+// after − before of the metric exceeds the threshold (for a percentage: of
+// before; from 0, any growth does) and its confidence interval lies above
+// zero (see GateCheck).
 type Gate struct {
 	Metric   string
 	Relative bool

@@ -16,6 +16,9 @@ func (ts *traceState) collect(acc *accum, res *TraceResult) {
 			e := acc.endpoint(key2{n.span.Service, n.span.Operation})
 			e.durs.add(n.end-n.start, ts.ti)
 			e.starts = push(e.starts, n.start)
+			if SLOError(n.span) {
+				e.sloErrs.add(n.end, ts.ti)
+			}
 		}
 	}
 	if ts.opts.CriticalPath == ModeJaeger {
@@ -73,6 +76,9 @@ func (ts *traceState) hopFacts(i int32, acc *accum) {
 		return
 	}
 	h.durs.add(dur, ts.ti)
+	if SLOError(s) {
+		h.sloErrs.add(n.end, ts.ti)
+	}
 	if isError(s) {
 		h.errs++
 	}

@@ -66,6 +66,9 @@ type Endpoint struct {
 	// array), and RequestStarts the start (Unix ns) of each, in its order.
 	DurationSample Sample  `json:"-"`
 	RequestStarts  []int64 `json:"-"`
+	// Outcomes: the failed requests, for error-rate budgets (see
+	// SLOError, Report.EndpointOutcomesIn).
+	Outcomes Outcomes `json:"-"`
 }
 
 // Hop aggregates calls per (caller service, callee, callee operation,
@@ -115,6 +118,9 @@ type Hop struct {
 	LatencySample      Sample `json:"-"`
 	NetworkSample      Sample `json:"-"`
 	CriticalPathSample Sample `json:"-"`
+	// Outcomes: the failed calls, for error-rate budgets (see SLOError,
+	// Report.HopOutcomesIn; ErrorCount counts by another rule).
+	Outcomes Outcomes `json:"-"`
 }
 
 // CallsPerTrace summarises calls per trace (nearest-rank percentiles).

@@ -12,6 +12,9 @@ type Budget struct {
 	Layers    []Layer
 	FanIn     []FanIn
 	File      string // as given to Parse or Load; used in messages
+	// Notes are what a valid file should still change, such as a
+	// deprecated key, with its position; Evaluate repeats them as warnings.
+	Notes []Error
 }
 
 // Target is one limit of a budget line: the Percentile-th percentile of the
@@ -50,19 +53,31 @@ var measures = []string{string(Latency), string(Network), string(CriticalPath)}
 
 // Endpoint sets targets on requests: root spans, by their duration.
 type Endpoint struct {
-	Name        string // display name: name: from the file, else derived
-	Match       Matcher
-	Targets     []Target
-	ErrorBudget *ErrorBudget // nil when the line has none
-	Line        int          // of the line's first key
+	Name         string // display name: name: from the file, else derived
+	Match        Matcher
+	Targets      []Target
+	SlowRequests *SlowRequests // nil when the line has none
+	Errors       *ErrorRate    // nil when the line has none
+	Line         int           // of the line's first key
 }
 
-// ErrorBudget allows a fraction of an endpoint's requests over a threshold.
-type ErrorBudget struct {
+// SlowRequests allows a fraction of an endpoint's requests over a latency
+// threshold (the file's slowRequests:, formerly errorBudget:). It is about
+// latency only: failed requests are ErrorRate's.
+type SlowRequests struct {
 	Threshold time.Duration
 	Allowed   float64 // a fraction in (0, 1]: 5% is 0.05
-	Name      string  // like Target.Name, e.g. "endpoint frontend: GET / error budget"
+	Name      string  // like Target.Name, e.g. "endpoint frontend: GET / slow requests"
 	Line      int
+}
+
+// ErrorRate is an error-rate objective (an SLO): at most Allowed of the
+// requests or calls may fail (see analyze.SLOError). The file's errors:
+// {rate: 0.1%} or, the same, {objective: 99.9%}.
+type ErrorRate struct {
+	Allowed float64 // a fraction in (0, 1): 0.1% is 0.001
+	Name    string  // e.g. "endpoint frontend: GET / errors", "hop a → b errors"
+	Line    int
 }
 
 // Hop sets targets on calls from one service to another.
@@ -71,6 +86,7 @@ type Hop struct {
 	Match   Matcher // From, To, Operation
 	On      Measure
 	Targets []Target
+	Errors  *ErrorRate // nil when the line has none
 	Line    int
 }
 

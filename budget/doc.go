@@ -13,10 +13,12 @@
 //	  - match: {service: frontend, operation: "HTTP GET /dispatch"}
 //	    p99: 200ms
 //	    p95: 120ms
-//	    errorBudget: {threshold: 120ms, allowed: 5%}
+//	    slowRequests: {threshold: 120ms, allowed: 5%}
+//	    errors: {rate: 0.1%}
 //	hops:
 //	  - match: {from: frontend, to: driver}
 //	    p99: 40ms
+//	    errors: {objective: 99.5%}
 //	  - match: {to: mysql}
 //	    on: critical-path
 //	    p95: 40ms
@@ -32,13 +34,15 @@
 //	endpoints:
 //	  - name: TEXT                                    # optional, every line
 //	    match: {service: GLOB, operation: GLOB}       # required, every line
-//	    p50 | p90 | p95 | p99 | p999 | max: DURATION  # targets: one or more
-//	    errorBudget: {threshold: DURATION, allowed: PERCENT}  # or instead of targets
+//	    p50 | p90 | p95 | p99 | p999 | max: DURATION  # targets: one or more of these three kinds
+//	    errors: {rate: PERCENT} | {objective: PERCENT}          # failed requests
+//	    slowRequests: {threshold: DURATION, allowed: PERCENT}   # requests slower than threshold
 //	hops:
 //	  - name: TEXT
 //	    match: {from: GLOB, to: GLOB, operation: GLOB}
 //	    on: latency | network | critical-path         # default latency
 //	    p50 … max: DURATION
+//	    errors: {rate: PERCENT} | {objective: PERCENT}          # failed calls
 //	layers:
 //	  - name: TEXT                                    # required for layers
 //	    endpoint: {service: GLOB, operation: GLOB}    # required
@@ -84,13 +88,33 @@
 //	name          optional display name (see Names)
 //	match         required: {service: GLOB, operation: GLOB}, the root span's service and operation
 //	p50 … max     targets on the request duration
-//	errorBudget   optional: {threshold: DURATION, allowed: PERCENT}
+//	errors        optional: {rate: PERCENT} or {objective: PERCENT} (see Error rates)
+//	slowRequests  optional: {threshold: DURATION, allowed: PERCENT}
 //
-// A line needs at least one target or an errorBudget. An errorBudget lets
-// at most allowed of the matched requests take longer than threshold; both
-// keys are required. `hopbudget check` reports its burn rate, the observed
-// share of requests over threshold divided by allowed, over the traces' own
-// time range: above 1 the budget burns faster than it may.
+// A line needs at least one target, errors or slowRequests. slowRequests
+// lets at most allowed of the matched requests take longer than threshold;
+// both keys are required. It is about latency only (failed requests are
+// errors'), and was called errorBudget: that key still reads as the same,
+// with a deprecation note (Budget.Notes), and a line may not set both.
+// `hopbudget check` reports its burn rate, the observed share of requests
+// over threshold divided by allowed, over the traces' own time range:
+// above 1 the budget burns faster than it may.
+//
+// # Error rates
+//
+// errors: {rate: 0.1%} on an endpoint or hop line is an error-rate
+// objective (an SLO): at most that share of the requests or calls may
+// fail; {objective: 99.9%} says the same (one of the two keys; 100% is
+// not a rate nor an objective). A failure is what analyze.SLOError says:
+// an HTTP status of 500 or more, or ERROR status without an HTTP 4xx
+// (transport errors, failed gRPC or database calls). The burn rate is the
+// observed error ratio divided by the allowed one, over the export's time
+// span; beside it, the multi-window view Sloth and Pyrra alert with: the
+// last 1h (confirmed by the last 5m) and 6h (30m) alert above burn rates
+// 14.4 and 6, the last 3d (6h) above 1, each window ending at the export's
+// last timestamp and evaluated only when the export spans it. The line is
+// over when the burn rate over the export exceeds 1 or a window alerts. On
+// a hop line, errors count every matched call whatever on: says.
 //
 // # hops
 //
@@ -107,6 +131,7 @@
 //	              critical-path  the time the hop spends on its request's critical path,
 //	                             summed per request
 //	p50 … max   targets on that measure
+//	errors      optional: an error rate of the calls (see Error rates)
 //
 // # layers
 //
@@ -187,11 +212,13 @@
 //
 // Each line and target has a display name for reports. A line's is its
 // name: value when given, and a target's is that plus the target key
-// ("checkout p99", "checkout error budget"). Otherwise both are derived
-// from the line, with "*" for an empty matcher field:
+// ("checkout p99", "checkout slow requests", "checkout errors"). Otherwise
+// both are derived from the line, with "*" for an empty matcher field:
 //
 //	endpoint frontend: HTTP GET /dispatch p99
-//	endpoint frontend: HTTP GET /dispatch error budget
+//	endpoint frontend: HTTP GET /dispatch slow requests
+//	endpoint frontend: HTTP GET /dispatch errors
+//	hop frontend → driver errors
 //	hop frontend → driver p99 (latency)
 //	hop * → postgresql: INSERT orders p95 (critical-path)
 //	layer data under frontend: POST /checkout p95 (critical-path)
@@ -208,7 +235,11 @@
 // the target's percentile of the matched values (nearest rank, in
 // nanoseconds), its headroom (target − actual; negative is the overspend)
 // and the trace holding that value. A result with fewer samples than
-// EvalOptions.MinSamples (default 20) is "no data", never a pass. Samples:
+// EvalOptions.MinSamples (default 20) is "no data", and a line whose
+// matcher matches nothing gives one "no-match" result per target: both
+// fail the check (nothing was checked), unless EvalOptions.AllowNoData.
+// Results carry the Report row they hold by its structured key
+// (analyze.EndpointKey, analyze.HopKey). Samples:
 //
 //	endpoint      one per request (true root span) of the endpoint
 //	hop latency   one per call; network: one per call with a server span;
@@ -220,16 +251,16 @@
 // measure (no network gap without a server span) are left out, unless
 // none has one.
 //
-// An error budget with n requests lets ⌊allowed·n⌋ of them exceed the
-// threshold; its actual value is the request of rank n − ⌊allowed·n⌋, the
+// A slow-request budget with n requests lets ⌊allowed·n⌋ of them exceed
+// the threshold; its actual value is the request of rank n − ⌊allowed·n⌋, the
 // (100 − allowed)th percentile, within the threshold exactly when the
-// budget holds. An endpoint target or error budget that is over lists its
+// budget holds. An endpoint target or slow-request budget that is over lists its
 // culprits: the hops with the most mean critical-path time in the requests
 // at or above the actual value (over the threshold), next to their mean
 // over all the endpoint's requests.
 //
-// A matcher that matches nothing in the traces is a Warning, so that a
-// typo cannot make a check pass silently.
+// A layer's hop matcher that matches no call under its endpoint is a
+// Warning, as is a deprecated key.
 //
 // # Errors
 //

@@ -20,20 +20,23 @@ type EvalOptions struct {
 	// MinSamples: lines with fewer samples get StatusNoData. 0 means
 	// DefaultMinSamples; 1 accepts any sample.
 	MinSamples int
-	// FailOnNoData makes no-data lines fail the check.
-	FailOnNoData bool
+	// AllowNoData lets lines that matched nothing (StatusNoMatch) or have
+	// too few samples (StatusNoData) pass. By default they fail: nothing
+	// was checked, and a gate must not pass by accident.
+	AllowNoData bool
 }
 
-// Kind is the section a result comes from; error budgets are results of
-// their own beside the endpoint line's targets.
+// Kind is the section a result comes from; slow-request budgets and error
+// rates are results of their own beside the line's percentile targets.
 type Kind string
 
 const (
-	KindEndpoint    Kind = "endpoint"
-	KindHop         Kind = "hop"
-	KindLayer       Kind = "layer"
-	KindFanIn       Kind = "fanIn"
-	KindErrorBudget Kind = "errorBudget"
+	KindEndpoint     Kind = "endpoint"
+	KindHop          Kind = "hop"
+	KindLayer        Kind = "layer"
+	KindFanIn        Kind = "fanIn"
+	KindSlowRequests Kind = "slowRequests" // an endpoint's slowRequests (formerly errorBudget)
+	KindErrors       Kind = "errors"       // an endpoint's or hop's error rate
 )
 
 // Status is the verdict of one result.
@@ -43,6 +46,9 @@ const (
 	StatusOK     Status = "ok"      // within the target
 	StatusOver   Status = "over"    // over the target
 	StatusNoData Status = "no-data" // fewer samples than EvalOptions.MinSamples
+	// StatusNoMatch: the line's matcher matched nothing in the traces, so
+	// nothing was checked.
+	StatusNoMatch Status = "no-match"
 )
 
 // Result is a budget held to a Report. The JSON field names are part of
@@ -51,15 +57,24 @@ type Result struct {
 	File       string `json:"budget"`
 	Passed     bool   `json:"passed"` // no line failed
 	MinSamples int    `json:"minSamples"`
+	// AllowNoData: no-match and no-data lines pass (EvalOptions).
+	AllowNoData bool `json:"allowNoData"`
+	// Checked counts the lines with a verdict on enough samples (ok or
+	// over), SamplesChecked their samples, summed over those lines.
+	Checked        int `json:"checked"`
+	SamplesChecked int `json:"samplesChecked"`
 	// Lines: one per target and thing matched, in file order (the target's
 	// line), then by Match.
 	Lines []LineResult `json:"results"`
-	// Warnings: matchers that match nothing, in file order.
+	// Warnings, in file order: a layer's hop matcher that matches no call,
+	// a deprecated key.
 	Warnings []Warning `json:"warnings"`
 }
 
 // LineResult is one target held to one matched thing: an endpoint, a hop,
-// an endpoint's layer, a fan-in parent, or an endpoint's error budget.
+// an endpoint's layer, a fan-in parent, an endpoint's slow-request budget,
+// or an endpoint's or hop's error rate. A line that matched nothing gives
+// one result per target, with status no-match.
 //
 // Times are integer microseconds (nanoseconds divided by 1000, as in the
 // Report); the comparison itself is made in nanoseconds.
@@ -76,14 +91,22 @@ type LineResult struct {
 	// (fan-in), or the hop or layer line's latency, network or
 	// critical-path.
 	On string `json:"on"`
-	// Match is the thing matched: "service: operation" for endpoints,
-	// fan-in, layers (their endpoint) and error budgets, "from → to:
-	// operation" for hops.
+	// Match is the thing matched, for display: "service: operation" for
+	// endpoints, fan-in, layers (their endpoint) and slow requests, "from →
+	// to: operation" for hops; the matcher as written when nothing
+	// matched. Find the Report's row by Endpoint, Hop or FanIn instead.
 	Match string `json:"match"`
-	// Percentile is the target's key (p50 … p999, max). For an error
+	// The Report row the result is about, by its identity: Endpoint for
+	// endpoint, layer, slow-request and endpoint error lines, Hop for hop
+	// lines and hop error lines, FanIn for fan-in lines; all nil when
+	// nothing matched.
+	Endpoint *analyze.EndpointKey `json:"endpoint,omitempty"`
+	Hop      *analyze.HopKey      `json:"hop,omitempty"`
+	FanIn    *analyze.EndpointKey `json:"fanIn,omitempty"`
+	// Percentile is the target's key (p50 … p999, max). For a slow-request
 	// budget it is the percentile the allowance amounts to (5% over →
 	// p95): its ActualUs is that percentile, and the budget holds exactly
-	// when it is at most TargetUs, the threshold.
+	// when it is at most TargetUs, the threshold. "" for error rates.
 	Percentile string `json:"percentile"`
 	TargetUs   int64  `json:"targetUs"`
 	// ActualUs is the measured percentile; null without samples.
@@ -95,24 +118,30 @@ type LineResult struct {
 	HeadroomPct *float64 `json:"headroomPct"`
 	Samples     int      `json:"samples"`
 	Status      Status   `json:"status"`
-	// Failed: the line fails the check (over, or no-data with
-	// FailOnNoData).
+	// Failed: the line fails the check (over; no-data or no-match unless
+	// AllowNoData).
 	Failed bool `json:"failed"`
+	// Note says why a line was not checked, e.g. "matched no hop: nothing
+	// was checked"; "" otherwise.
+	Note string `json:"note,omitempty"`
 	// Exemplar is the trace holding the actual value ("" without samples).
 	Exemplar string `json:"exemplar"`
 	Line     int    `json:"line"` // of the target in the budget file
-	// Culprits, for an endpoint target or error budget that is over: the
-	// hops with the most critical-path time in the requests at or above
-	// the actual value (over the threshold for an error budget), at most 3.
+	// Culprits, for an endpoint target or slow-request budget that is
+	// over: the hops with the most critical-path time in the requests at
+	// or above the actual value (over the threshold for slow requests), at
+	// most 3.
 	Culprits []Culprit `json:"culprits"`
-	// ErrorBudget is set for KindErrorBudget only.
-	ErrorBudget *ErrorBudgetResult `json:"errorBudget,omitempty"`
+	// SlowRequests is set for KindSlowRequests only, Errors for KindErrors
+	// only (with samples).
+	SlowRequests *SlowRequestsResult `json:"slowRequests,omitempty"`
+	Errors       *ErrorRateResult    `json:"errors,omitempty"`
 	// Target and Actual in ns (Actual is valid when Samples > 0).
 	Target, Actual time.Duration `json:"-"`
 }
 
-// ErrorBudgetResult is the error budget of one endpoint.
-type ErrorBudgetResult struct {
+// SlowRequestsResult is the slow-request budget of one endpoint.
+type SlowRequestsResult struct {
 	ThresholdUs int64   `json:"thresholdUs"`
 	Allowed     float64 `json:"allowed"`   // fraction allowed over the threshold (5% = 0.05)
 	Observed    float64 `json:"observed"`  // fraction observed over it
@@ -126,11 +155,67 @@ type ErrorBudgetResult struct {
 	EndUs   int64 `json:"endUs"`
 }
 
+// ErrorRateResult is an error-rate objective held to one endpoint's
+// requests or one hop's calls (see analyze.SLOError for what fails).
+type ErrorRateResult struct {
+	Allowed   float64 `json:"allowed"`   // fraction that may fail (0.1% = 0.001)
+	Objective float64 `json:"objective"` // 1 − Allowed (99.9% = 0.999)
+	Total     int     `json:"total"`     // requests or calls
+	Errors    int     `json:"errors"`    // failed ones
+	Observed  float64 `json:"observed"`  // Errors / Total
+	// BurnRate is Observed / Allowed over the export's whole time span
+	// (StartUs to EndUs): above 1 the errors spend the budget faster than
+	// the objective allows (three decimals).
+	BurnRate float64 `json:"burnRate"`
+	StartUs  int64   `json:"startUs"`
+	EndUs    int64   `json:"endUs"`
+	// Windows: the multi-window, multi-burn-rate view (as Sloth and Pyrra
+	// alert on a 30-day objective), for each window the export spans,
+	// ending at its last timestamp; WindowsNotEvaluated names the others
+	// (the export is shorter than them).
+	Windows             []BurnWindow `json:"windows"`
+	WindowsNotEvaluated []string     `json:"windowsNotEvaluated"`
+}
+
+// BurnWindow is one long window with its short window: it alerts when the
+// burn rate over both exceeds Factor (the short one confirms the burn is
+// still going on).
+type BurnWindow struct {
+	Long     string  `json:"long"`  // "1h", "6h", "3d"
+	Short    string  `json:"short"` // "5m", "30m", "6h"
+	Factor   float64 `json:"factor"`
+	Severity string  `json:"severity"` // page or ticket
+	Total    int     `json:"total"`
+	Errors   int     `json:"errors"`
+	BurnRate float64 `json:"burnRate"`
+	// In the short window:
+	ShortTotal    int     `json:"shortTotal"`
+	ShortErrors   int     `json:"shortErrors"`
+	ShortBurnRate float64 `json:"shortBurnRate"`
+	Alert         bool    `json:"alert"`
+}
+
+// burnWindows are the Google SRE workbook's alerts for a 30-day
+// objective, as Sloth and Pyrra generate them: 2% of the budget spent in
+// an hour or 5% in six hours pages, 10% in three days opens a ticket.
+var burnWindows = []struct {
+	long, short time.Duration
+	longText    string
+	shortText   string
+	factor      float64
+	severity    string
+}{
+	{time.Hour, 5 * time.Minute, "1h", "5m", 14.4, "page"},
+	{6 * time.Hour, 30 * time.Minute, "6h", "30m", 6, "page"},
+	{72 * time.Hour, 6 * time.Hour, "3d", "6h", 1, "ticket"},
+}
+
 // Culprit is a hop on the critical path of an endpoint's slow requests.
 type Culprit struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"` // part of the hop's identity (analyze.Hop.Statement)
 	// CriticalPathMeanUs is the hop's mean critical-path time per slow
 	// request (zero for those without it), BaselineMeanUs the same over
 	// all the endpoint's requests: how much it grew in the tail.
@@ -156,8 +241,12 @@ func Evaluate(b *Budget, r *analyze.Report, opts EvalOptions) *Result {
 	if opts.MinSamples <= 0 {
 		opts.MinSamples = DefaultMinSamples
 	}
-	e := &evaluator{r: r, opts: opts, res: &Result{File: b.File, MinSamples: opts.MinSamples,
+	e := &evaluator{r: r, opts: opts, res: &Result{File: b.File, MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData,
 		Lines: []LineResult{}, Warnings: []Warning{}}}
+	e.first, e.last = r.TimeRange()
+	for _, n := range b.Notes {
+		e.warn(n.Line, "%s: %s", n.Path, n.Msg)
+	}
 	for i := range b.Endpoints {
 		e.endpoint(i, &b.Endpoints[i])
 	}
@@ -185,6 +274,10 @@ func Evaluate(b *Budget, r *analyze.Report, opts EvalOptions) *Result {
 		if l.Failed {
 			res.Passed = false
 		}
+		if l.Status == StatusOK || l.Status == StatusOver {
+			res.Checked++
+			res.SamplesChecked += l.Samples
+		}
 	}
 	return res
 }
@@ -196,6 +289,8 @@ type evaluator struct {
 	// rowsOf[e]: the rows of Report.TraceRows whose primary root is
 	// endpoint e, built on first use.
 	rowsOf [][]int32
+	// first and last: the export's time span (Report.TimeRange).
+	first, last int64
 }
 
 func (e *evaluator) warn(line int, format string, args ...any) {
@@ -214,25 +309,57 @@ func (e *evaluator) endpoints(m Matcher) []int {
 
 func (e *evaluator) endpoint(i int, l *Endpoint) {
 	matched := e.endpoints(l.Match)
+	pattern := endpointText(l.Match)
 	if len(matched) == 0 {
-		e.warn(l.Line, "endpoints[%d]: match %s matches no endpoint (root span) in the traces", i, matcherText(l.Match, endpointMatchers))
+		e.noMatch(l.Targets, KindEndpoint, "duration", pattern, "matched no endpoint (root span)")
+		if sr := l.SlowRequests; sr != nil {
+			e.noMatch([]Target{{Name: sr.Name, Line: sr.Line, Limit: sr.Threshold}}, KindSlowRequests, "duration", pattern, "matched no endpoint (root span)")
+		}
+		if er := l.Errors; er != nil {
+			e.noMatch([]Target{{Name: er.Name, Line: er.Line}}, KindErrors, "errors", pattern, "matched no endpoint (root span)")
+		}
 		return
 	}
-	pattern := endpointText(l.Match)
 	for _, t := range l.Targets {
 		for _, x := range matched {
 			ep := &e.r.Endpoints[x]
 			lr := e.target(KindEndpoint, "duration", t, endpointKey(ep.Service, ep.Operation), pattern, ep.DurationSample)
+			lr.Endpoint = ptr(ep.Key())
 			if lr.Status == StatusOver {
 				lr.Culprits = e.culprits(x, func(d int64) bool { return d >= int64(lr.Actual) })
 			}
 			e.add(lr)
 		}
 	}
-	if eb := l.ErrorBudget; eb != nil {
+	if sr := l.SlowRequests; sr != nil {
 		for _, x := range matched {
-			e.add(e.errorBudget(eb, x, pattern))
+			e.add(e.slowRequests(sr, x, pattern))
 		}
+	}
+	if er := l.Errors; er != nil {
+		for _, x := range matched {
+			ep := &e.r.Endpoints[x]
+			lr := e.errorRate(er, ep.DurationSample.Len(), ep.Outcomes.Errors,
+				func(from, to int64) (int, int) { return e.r.EndpointOutcomesIn(x, from, to) }, endpointKey(ep.Service, ep.Operation), pattern)
+			lr.Endpoint = ptr(ep.Key())
+			e.add(lr)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// noMatch adds one failing (unless AllowNoData) result per target of a
+// line that matched nothing: nothing was checked.
+func (e *evaluator) noMatch(ts []Target, kind Kind, on, pattern, what string) {
+	for _, t := range ts {
+		lr := LineResult{Name: t.Name, Title: t.Name, Kind: kind, On: on, Match: pattern, Line: t.Line,
+			Target: t.Limit, TargetUs: us(int64(t.Limit)), Culprits: []Culprit{},
+			Status: StatusNoMatch, Failed: !e.opts.AllowNoData, Note: what + ": nothing was checked"}
+		if kind != KindErrors && kind != KindSlowRequests {
+			lr.Percentile = t.Key()
+		}
+		e.add(lr)
 	}
 }
 
@@ -245,8 +372,21 @@ func (e *evaluator) hop(i int, l *Hop) {
 		}
 	}
 	if len(matched) == 0 {
-		e.warn(l.Line, "hops[%d]: match %s matches no hop in the traces", i, matcherText(l.Match, hopMatchers))
+		e.noMatch(l.Targets, KindHop, string(l.On), pattern, "matched no hop")
+		if er := l.Errors; er != nil {
+			e.noMatch([]Target{{Name: er.Name, Line: er.Line}}, KindErrors, "errors", pattern, "matched no hop")
+		}
 		return
+	}
+	if er := l.Errors; er != nil {
+		// Every matched hop, whatever its measure: errors are per call.
+		for _, x := range matched {
+			h := &e.r.Hops[x]
+			lr := e.errorRate(er, h.LatencySample.Len(), h.Outcomes.Errors,
+				func(from, to int64) (int, int) { return e.r.HopOutcomesIn(x, from, to) }, hopKey(h.From, h.To, h.Operation, h.Statement), pattern)
+			lr.Hop = ptr(h.Key())
+			e.add(lr)
+		}
 	}
 	sample := func(h *analyze.Hop) analyze.Sample {
 		switch l.On {
@@ -272,7 +412,9 @@ func (e *evaluator) hop(i int, l *Hop) {
 	for _, t := range l.Targets {
 		for _, x := range matched {
 			h := &e.r.Hops[x]
-			e.add(e.target(KindHop, string(l.On), t, hopKey(h.From, h.To, h.Operation), pattern, sample(h)))
+			lr := e.target(KindHop, string(l.On), t, hopKey(h.From, h.To, h.Operation, h.Statement), pattern, sample(h))
+			lr.Hop = ptr(h.Key())
+			e.add(lr)
 		}
 	}
 }
@@ -280,7 +422,7 @@ func (e *evaluator) hop(i int, l *Hop) {
 func (e *evaluator) layer(i int, l *Layer) {
 	matched := e.endpoints(l.Endpoint)
 	if len(matched) == 0 {
-		e.warn(l.Line, "layers[%d] (%s): endpoint %s matches no endpoint (root span) in the traces", i, l.LayerName, matcherText(l.Endpoint, endpointMatchers))
+		e.noMatch(l.Targets, KindLayer, string(l.On), endpointText(l.Endpoint), "its endpoint matched no endpoint (root span)")
 		return
 	}
 	// Which hops are in the layer, and which of its matchers match a call
@@ -342,7 +484,9 @@ func (e *evaluator) layer(i int, l *Layer) {
 	for _, t := range l.Targets {
 		for k, x := range matched {
 			ep := &e.r.Endpoints[x]
-			e.add(e.target(KindLayer, string(l.On), t, endpointKey(ep.Service, ep.Operation), endpointText(l.Endpoint), samples[k]))
+			lr := e.target(KindLayer, string(l.On), t, endpointKey(ep.Service, ep.Operation), endpointText(l.Endpoint), samples[k])
+			lr.Endpoint = ptr(ep.Key())
+			e.add(lr)
 		}
 	}
 }
@@ -356,13 +500,15 @@ func (e *evaluator) fanIn(i int, l *FanIn) {
 		}
 	}
 	if len(matched) == 0 {
-		e.warn(l.Line, "fanIn[%d]: match %s matches no parent span with parallel calls in the traces", i, matcherText(l.Match, endpointMatchers))
+		e.noMatch(l.Targets, KindFanIn, "wait", pattern, "matched no parent span with parallel calls")
 		return
 	}
 	for _, t := range l.Targets {
 		for _, x := range matched {
 			f := &e.r.FanIn[x]
-			e.add(e.target(KindFanIn, "wait", t, endpointKey(f.Service, f.Operation), pattern, f.WaitSample))
+			lr := e.target(KindFanIn, "wait", t, endpointKey(f.Service, f.Operation), pattern, f.WaitSample)
+			lr.FanIn = ptr(f.Key())
+			e.add(lr)
 		}
 	}
 }
@@ -398,7 +544,8 @@ func (e *evaluator) verdict(lr *LineResult, over bool) {
 	switch {
 	case lr.Samples < e.opts.MinSamples:
 		lr.Status = StatusNoData
-		lr.Failed = e.opts.FailOnNoData
+		lr.Failed = !e.opts.AllowNoData
+		lr.Note = fmt.Sprintf("%s, fewer than %d: not checked", plural(lr.Samples, "sample"), e.opts.MinSamples)
 	case over:
 		lr.Status, lr.Failed = StatusOver, true
 	default:
@@ -406,23 +553,23 @@ func (e *evaluator) verdict(lr *LineResult, over bool) {
 	}
 }
 
-// errorBudget evaluates eb on endpoint x. With n requests, at most
+// slowRequests evaluates eb on endpoint x. With n requests, at most
 // ⌊allowed·n⌋ may exceed the threshold; that is the same as the request
 // of rank n − ⌊allowed·n⌋ (the (100 − allowed)th percentile) being within
 // it, which is the result's actual value.
-func (e *evaluator) errorBudget(eb *ErrorBudget, x int, pattern string) LineResult {
+func (e *evaluator) slowRequests(eb *SlowRequests, x int, pattern string) LineResult {
 	ep := &e.r.Endpoints[x]
 	s := ep.DurationSample
 	n := s.Len()
 	thr := int64(eb.Threshold)
 	match := endpointKey(ep.Service, ep.Operation)
-	lr := LineResult{Name: eb.Name, Kind: KindErrorBudget, On: "duration", Match: match, Line: eb.Line,
+	lr := LineResult{Name: eb.Name, Kind: KindSlowRequests, On: "duration", Match: match, Line: eb.Line, Endpoint: ptr(ep.Key()),
 		Percentile: percentileKey(roundTo(100-100*eb.Allowed, 6)), Target: eb.Threshold, TargetUs: us(thr),
 		Samples: n, Culprits: []Culprit{}, Title: title(eb.Name, match, pattern)}
 	within, _ := slices.BinarySearch(s.Ns, thr+1) // requests ≤ threshold
 	overCount := n - within
 	maxOver := int(math.Floor(eb.Allowed*float64(n) + 1e-9))
-	res := &ErrorBudgetResult{ThresholdUs: us(thr), Allowed: eb.Allowed, OverCount: overCount}
+	res := &SlowRequestsResult{ThresholdUs: us(thr), Allowed: eb.Allowed, OverCount: overCount}
 	if n > 0 {
 		res.Observed = float64(overCount) / float64(n)
 		res.BurnRate = roundTo(res.Observed/eb.Allowed, 3)
@@ -432,7 +579,7 @@ func (e *evaluator) errorBudget(eb *ErrorBudget, x int, pattern string) LineResu
 		}
 		res.StartUs, res.EndUs = us(first), us(last)
 	}
-	lr.ErrorBudget = res
+	lr.SlowRequests = res
 	if maxOver < n {
 		i := n - maxOver - 1
 		e.measured(&lr, s.Ns[i], s.Row[i])
@@ -441,6 +588,51 @@ func (e *evaluator) errorBudget(eb *ErrorBudget, x int, pattern string) LineResu
 	if lr.Status == StatusOver {
 		lr.Culprits = e.culprits(x, func(d int64) bool { return d > thr })
 	}
+	return lr
+}
+
+// errorRate holds one endpoint's n requests or one hop's n calls, of which
+// failed, to er: over the export's whole time span, and over each
+// burn-rate window it spans (in counts them in a window). It is over when
+// the errors burn the budget faster than allowed over the whole export
+// (burn rate above 1), or when a window alerts. The exemplar is the last
+// failure's trace.
+func (e *evaluator) errorRate(er *ErrorRate, n int, failed analyze.Sample, in func(from, to int64) (int, int), match, pattern string) LineResult {
+	errs := failed.Len()
+	lr := LineResult{Name: er.Name, Title: title(er.Name, match, pattern), Kind: KindErrors, On: "errors", Match: match,
+		Line: er.Line, Samples: n, Culprits: []Culprit{}}
+	res := &ErrorRateResult{Allowed: er.Allowed, Objective: roundTo(1-er.Allowed, 9), Total: n, Errors: errs,
+		StartUs: us(e.first), EndUs: us(e.last), Windows: []BurnWindow{}, WindowsNotEvaluated: []string{}}
+	burn := func(n, errs int) float64 {
+		if n == 0 {
+			return 0
+		}
+		return roundTo(float64(errs)/float64(n)/er.Allowed, 3)
+	}
+	if n > 0 {
+		res.Observed = float64(errs) / float64(n)
+		res.BurnRate = burn(n, errs)
+	}
+	alert := false
+	for _, w := range burnWindows {
+		if e.last-e.first < int64(w.long) {
+			res.WindowsNotEvaluated = append(res.WindowsNotEvaluated, w.longText)
+			continue
+		}
+		bw := BurnWindow{Long: w.longText, Short: w.shortText, Factor: w.factor, Severity: w.severity}
+		bw.Total, bw.Errors = in(e.last-int64(w.long), e.last)
+		bw.ShortTotal, bw.ShortErrors = in(e.last-int64(w.short), e.last)
+		bw.BurnRate, bw.ShortBurnRate = burn(bw.Total, bw.Errors), burn(bw.ShortTotal, bw.ShortErrors)
+		bw.Alert = bw.BurnRate > w.factor && bw.ShortBurnRate > w.factor
+		alert = alert || bw.Alert
+		res.Windows = append(res.Windows, bw)
+	}
+	lr.Errors = res
+	if errs > 0 {
+		lr.Exemplar = e.r.TraceRows[failed.Row[errs-1]].ID.String()
+	}
+	// errs/n > allowed, without rounding the ratio.
+	e.verdict(&lr, n > 0 && (float64(errs) > er.Allowed*float64(n)+1e-9 || alert))
 	return lr
 }
 
@@ -493,7 +685,7 @@ func (e *evaluator) culprits(x int, slow func(durationNs int64) bool) []Culprit 
 	for _, h := range order[:min(3, len(order))] {
 		hp := &e.r.Hops[h]
 		mean := tail[h] / int64(nTail)
-		out = append(out, Culprit{From: hp.From, To: hp.To, Operation: hp.Operation,
+		out = append(out, Culprit{From: hp.From, To: hp.To, Operation: hp.Operation, Statement: hp.Statement,
 			CriticalPathMeanUs: us(mean), BaselineMeanUs: us(all[h] / int64(len(rows))),
 			Share: roundTo(float64(tail[h])/float64(tailDur), 3), Requests: nTail})
 	}
@@ -513,7 +705,15 @@ func title(name, match, pattern string) string {
 
 func endpointKey(service, op string) string { return service + ": " + op }
 
-func hopKey(from, to, op string) string { return from + " → " + to + ": " + op }
+// hopKey is a hop's display text; the statement, part of its identity,
+// keeps results of one operation's several queries apart.
+func hopKey(from, to, op, stmt string) string {
+	s := from + " → " + to + ": " + op
+	if stmt != "" {
+		s += " [" + stmt + "]"
+	}
+	return s
+}
 
 // matcherText shows a matcher as in the file, e.g. {to: "mysql"}.
 func matcherText(m Matcher, keys []string) string {
@@ -528,6 +728,13 @@ func matcherText(m Matcher, keys []string) string {
 }
 
 func us(ns int64) int64 { return ns / 1000 }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprint(n) + " " + word + "s"
+}
 
 func roundTo(x float64, decimals int) float64 {
 	p := math.Pow(10, float64(decimals))

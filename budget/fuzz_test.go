@@ -29,6 +29,8 @@ func FuzzParse(f *testing.F) {
 		"version: 1\nendpoints: &e [{match: {service: x}, p99: 1ms, errorBudget: *e}]\n",
 		"version: 1\nlayers: &l [{name: *l, endpoint: *l, match: *l, p99: *l}]\n",
 		"version: &v 1\nhops: [{match: {to: *v}, p99: *v}]\n",
+		"version: 1\nhops: &h [{match: {to: x}, errors: *h}]\n",
+		"version: 1\nendpoints: [{match: {service: x}, errors: &r {rate: *r, objective: *r}, slowRequests: *r}]\n",
 		"\xff\xfe\x00v",
 	} {
 		f.Add([]byte(s))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -14,7 +15,7 @@ import (
 	"time"
 	"unicode"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Load reads and parses the budget file at path. A file that cannot be read
@@ -53,6 +54,7 @@ func Parse(file string, data []byte) (*Budget, error) {
 	if len(p.errs) > 0 {
 		return nil, p.result()
 	}
+	b.Notes = p.notes
 	return b, nil
 }
 
@@ -60,11 +62,12 @@ func Parse(file string, data []byte) (*Budget, error) {
 var (
 	targetKeys       = []string{"p50", "p90", "p95", "p99", "p999", "max"}
 	topKeys          = []string{"version", "endpoints", "hops", "layers", "fanIn"}
-	endpointKeys     = slices.Concat([]string{"name", "match"}, targetKeys, []string{"errorBudget"})
-	hopKeys          = slices.Concat([]string{"name", "match", "on"}, targetKeys)
+	endpointKeys     = slices.Concat([]string{"name", "match"}, targetKeys, []string{"errors", "slowRequests"})
+	hopKeys          = slices.Concat([]string{"name", "match", "on"}, targetKeys, []string{"errors"})
 	layerKeys        = slices.Concat([]string{"name", "endpoint", "match", "on"}, targetKeys)
 	fanInKeys        = slices.Concat([]string{"name", "match"}, targetKeys)
-	errorBudgetKeys  = []string{"threshold", "allowed"}
+	slowRequestKeys  = []string{"threshold", "allowed"}
+	errorRateKeys    = []string{"rate", "objective"}
 	endpointMatchers = []string{"service", "operation"}
 	hopMatchers      = []string{"from", "to", "operation"}
 )
@@ -89,6 +92,8 @@ type parser struct {
 	refs       []ref
 	epPaths    []string
 	layerPaths []string
+	// notes: what a valid file should still change (deprecated keys).
+	notes []Error
 }
 
 type ref struct{ name, path string }
@@ -307,7 +312,9 @@ func (p *parser) mapping(n *yaml.Node, path string, valid []string, want string)
 			p.errorAt(k, join(path, key), "duplicate key %s (first at %s)", quote(key), where)
 			continue
 		}
-		if !slices.Contains(valid, key) {
+		// errorBudget: the deprecated name of slowRequests, read but not
+		// offered (see endpoint).
+		if !slices.Contains(valid, key) && !(key == "errorBudget" && slices.Contains(valid, "slowRequests")) {
 			p.unknownKey(k, path, key, valid)
 			continue
 		}
@@ -440,12 +447,28 @@ func (p *parser) endpoint(n *yaml.Node, path string) (Endpoint, bool) {
 		p.errorAt(n, path, "missing match: add match: %s", endpointMatchExample)
 	}
 	e.Targets = p.targets(f, path)
-	eb, hasEB := f["errorBudget"]
-	if hasEB {
-		e.ErrorBudget = p.errorBudget(eb, join(path, "errorBudget"))
+	srKey := "slowRequests"
+	sr, hasSR := f[srKey]
+	if old, ok := f["errorBudget"]; ok {
+		if hasSR {
+			p.errorAt(old.key, join(path, "errorBudget"), "errorBudget is the old name of slowRequests (line %d): keep one", sr.key.Line)
+		} else {
+			// The old name counted slow requests, never failed ones: it
+			// still reads, with a note, so that existing files keep working.
+			srKey, sr, hasSR = "errorBudget", old, true
+			p.notes = append(p.notes, Error{File: p.file, Line: old.key.Line, Column: old.key.Column, Path: join(path, "errorBudget"),
+				Msg: "errorBudget is deprecated: it limits slow requests, so it is now called slowRequests; failed requests have errors: {rate: 0.1%}"})
+		}
 	}
-	if !hasEB && !hasTargetKey(f) && !p.badTargetKey {
-		p.errorAt(n, path, "no target: add at least one of %s or errorBudget", validPercentiles)
+	if hasSR {
+		e.SlowRequests = p.slowRequests(sr, join(path, srKey))
+	}
+	er, hasER := f["errors"]
+	if hasER {
+		e.Errors = p.errorRate(er, join(path, "errors"))
+	}
+	if !hasSR && !hasER && !hasTargetKey(f) && !p.badTargetKey {
+		p.errorAt(n, path, "no target: add at least one of %s, errors or slowRequests", validPercentiles)
 	}
 	if len(p.errs) > start {
 		return Endpoint{}, false
@@ -454,10 +477,15 @@ func (p *parser) endpoint(n *yaml.Node, path string) (Endpoint, bool) {
 	base := "endpoint " + endpointText(e.Match)
 	e.Name = or(name, base)
 	p.nameTargets(e.Targets, path, or(name, base), "")
-	if e.ErrorBudget != nil {
-		e.ErrorBudget.Name = e.Name + " error budget"
-		p.refs = append(p.refs, ref{e.ErrorBudget.Name, join(path, "errorBudget")})
-		p.keyPos[join(path, "errorBudget")] = eb.key
+	if e.SlowRequests != nil {
+		e.SlowRequests.Name = e.Name + " slow requests"
+		p.refs = append(p.refs, ref{e.SlowRequests.Name, join(path, srKey)})
+		p.keyPos[join(path, srKey)] = sr.key
+	}
+	if e.Errors != nil {
+		e.Errors.Name = e.Name + " errors"
+		p.refs = append(p.refs, ref{e.Errors.Name, join(path, "errors")})
+		p.keyPos[join(path, "errors")] = er.key
 	}
 	return e, true
 }
@@ -480,8 +508,12 @@ func (p *parser) hop(n *yaml.Node, path string) (Hop, bool) {
 		h.On = p.measure(on.val, join(path, "on"))
 	}
 	h.Targets = p.targets(f, path)
-	if !hasTargetKey(f) && !p.badTargetKey {
-		p.errorAt(n, path, "no target: add at least one of %s", validPercentiles)
+	er, hasER := f["errors"]
+	if hasER {
+		h.Errors = p.errorRate(er, join(path, "errors"))
+	}
+	if !hasER && !hasTargetKey(f) && !p.badTargetKey {
+		p.errorAt(n, path, "no target: add at least one of %s or errors", validPercentiles)
 	}
 	if len(p.errs) > start {
 		return Hop{}, false
@@ -494,6 +526,12 @@ func (p *parser) hop(n *yaml.Node, path string) (Hop, bool) {
 		suffix = ""
 	}
 	p.nameTargets(h.Targets, path, or(name, base), suffix)
+	if h.Errors != nil {
+		// Errors are counted per call whatever on: measures.
+		h.Errors.Name = or(name, base) + " errors"
+		p.refs = append(p.refs, ref{h.Errors.Name, join(path, "errors")})
+		p.keyPos[join(path, "errors")] = er.key
+	}
 	return h, true
 }
 
@@ -762,12 +800,48 @@ func (p *parser) percent(n *yaml.Node, path string) (float64, bool) {
 	return v, true
 }
 
-func (p *parser) errorBudget(e field, path string) *ErrorBudget {
-	f, ok := p.mapping(e.val, path, errorBudgetKeys, "{threshold: DURATION, allowed: PERCENT}, e.g. {threshold: 120ms, allowed: 5%}")
+// errorRate reads errors: {rate: PERCENT} or {objective: PERCENT}, one of
+// the two.
+func (p *parser) errorRate(e field, path string) *ErrorRate {
+	const want = "{rate: PERCENT} or {objective: PERCENT}, e.g. {rate: 0.1%} (the same as {objective: 99.9%})"
+	f, ok := p.mapping(e.val, path, errorRateKeys, want)
 	if !ok {
 		return nil
 	}
-	eb := &ErrorBudget{Line: e.key.Line}
+	er := &ErrorRate{Line: e.key.Line}
+	rate, hasRate := f["rate"]
+	obj, hasObj := f["objective"]
+	switch {
+	case hasRate && hasObj:
+		p.errorAt(obj.key, join(path, "objective"), "set rate or objective, not both: objective %s is rate 100%% minus it", describe(obj.val))
+	case hasRate:
+		if v, ok := p.percent(rate.val, join(path, "rate")); ok {
+			if v >= 1 {
+				p.errorAt(rate.val, join(path, "rate"), "an error rate of 100%% allows every request to fail: want less, e.g. 0.1%%")
+			}
+			er.Allowed = v
+		}
+	case hasObj:
+		if v, ok := p.percent(obj.val, join(path, "objective")); ok {
+			if v >= 1 {
+				p.errorAt(obj.val, join(path, "objective"), "an objective of 100%% leaves no error budget: want less, e.g. 99.9%%")
+			}
+			// In billionths, so that 99.9% allows exactly the 0.1% that
+			// rate: 0.1% does (1 − 0.999 is not 0.001 in floating point).
+			er.Allowed = float64(1_000_000_000-int64(math.Round(v*1e9))) / 1e9
+		}
+	default:
+		p.errorAt(e.val, path, "missing rate: want %s", want)
+	}
+	return er
+}
+
+func (p *parser) slowRequests(e field, path string) *SlowRequests {
+	f, ok := p.mapping(e.val, path, slowRequestKeys, "{threshold: DURATION, allowed: PERCENT}, e.g. {threshold: 120ms, allowed: 5%}")
+	if !ok {
+		return nil
+	}
+	eb := &SlowRequests{Line: e.key.Line}
 	if t, ok := f["threshold"]; ok {
 		eb.Threshold, _ = p.duration(t.val, join(path, "threshold"))
 	} else {

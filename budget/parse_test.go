@@ -39,21 +39,24 @@ func TestExample(t *testing.T) {
 				{Percentile: 95, Limit: 120 * time.Millisecond, Name: ep + " p95", Line: 5},
 				{Percentile: 99, Limit: 200 * time.Millisecond, Name: ep + " p99", Line: 4},
 			},
-			ErrorBudget: &ErrorBudget{Threshold: 120 * time.Millisecond, Allowed: 0.05, Name: ep + " error budget", Line: 6},
-			Line:        3,
+			SlowRequests: &SlowRequests{Threshold: 120 * time.Millisecond, Allowed: 0.05, Name: ep + " slow requests", Line: 6},
+			Errors:       &ErrorRate{Allowed: 0.001, Name: ep + " errors", Line: 7},
+			Line:         3,
 		}},
 		Hops: []Hop{
 			{
-				Name: "hop frontend → driver (latency)", Match: Matcher{From: "frontend", To: "driver"}, On: Latency, Line: 8,
-				Targets: []Target{{Percentile: 99, Limit: 40 * time.Millisecond, Name: "hop frontend → driver p99 (latency)", Line: 9}},
+				Name: "hop frontend → driver (latency)", Match: Matcher{From: "frontend", To: "driver"}, On: Latency, Line: 9,
+				Targets: []Target{{Percentile: 99, Limit: 40 * time.Millisecond, Name: "hop frontend → driver p99 (latency)", Line: 10}},
+				// objective: 99.5% is exactly rate: 0.5%.
+				Errors: &ErrorRate{Allowed: 0.005, Name: "hop frontend → driver errors", Line: 11},
 			},
 			{
-				Name: "hop * → mysql (critical-path)", Match: Matcher{To: "mysql"}, On: CriticalPath, Line: 10,
-				Targets: []Target{{Percentile: 95, Limit: 40 * time.Millisecond, Name: "hop * → mysql p95 (critical-path)", Line: 12}},
+				Name: "hop * → mysql (critical-path)", Match: Matcher{To: "mysql"}, On: CriticalPath, Line: 12,
+				Targets: []Target{{Percentile: 95, Limit: 40 * time.Millisecond, Name: "hop * → mysql p95 (critical-path)", Line: 14}},
 			},
 			{
-				Name: "hop * → * (network)", Match: Matcher{To: "*"}, On: Network, Line: 13,
-				Targets: []Target{{Percentile: 99, Limit: 10 * time.Millisecond, Name: "hop * → * p99 (network)", Line: 15}},
+				Name: "hop * → * (network)", Match: Matcher{To: "*"}, On: Network, Line: 15,
+				Targets: []Target{{Percentile: 99, Limit: 10 * time.Millisecond, Name: "hop * → * p99 (network)", Line: 17}},
 			},
 		},
 	}
@@ -133,7 +136,7 @@ func TestMessages(t *testing.T) {
 		{"CR line ends, syntax error", "version: 1\rhops:\r  - match: {to: x}\r     p99: 40ms\r",
 			`b.yaml:4: invalid YAML: did not find expected key`},
 		{"unknown key with suggestion", hop + "    p99: 1ms\n    onn: network\n",
-			`b.yaml:5:5: hops[0]: unknown key "onn" (did you mean "on"?): valid keys: name, match, on, p50, p90, p95, p99, p999, max`},
+			`b.yaml:5:5: hops[0]: unknown key "onn" (did you mean "on"?): valid keys: name, match, on, p50, p90, p95, p99, p999, max, errors`},
 		{"duplicate key", hop + "    p99: 1ms\n    p99: 2ms\n",
 			`b.yaml:5:5: hops[0].p99: duplicate key "p99" (first at line 4)`},
 		{"percentile out of range", hop + "    p100: 1ms\n",
@@ -141,7 +144,7 @@ func TestMessages(t *testing.T) {
 		{"on", hop + "    on: critical_path\n    p99: 1ms\n",
 			`b.yaml:4:9: hops[0].on: unknown value "critical_path" (did you mean "critical-path"?): valid values: latency, network, critical-path`},
 		{"no target", hop,
-			`b.yaml:3:5: hops[0]: no target: add at least one of p50, p90, p95, p99, p999, max`},
+			`b.yaml:3:5: hops[0]: no target: add at least one of p50, p90, p95, p99, p999, max or errors`},
 		{"empty matcher", "version: 1\nhops:\n  - match: {}\n    p99: 1ms\n",
 			`b.yaml:3:12: hops[0].match: empty matcher: set at least one of from, to, operation (use "*" to match anything)`},
 		{"missing version", "hops:\n  - match: {to: x}\n    p99: 1ms\n",
@@ -264,13 +267,19 @@ func dump(b *Budget) string {
 	for _, e := range b.Endpoints {
 		fmt.Fprintf(&s, "endpoint line %d %q match %s\n", e.Line, e.Name, m(e.Match))
 		targets(e.Targets)
-		if eb := e.ErrorBudget; eb != nil {
-			fmt.Fprintf(&s, "    error budget %v over %v, line %d %s\n", eb.Allowed, eb.Threshold, eb.Line, eb.Name)
+		if eb := e.SlowRequests; eb != nil {
+			fmt.Fprintf(&s, "    slow requests %v over %v, line %d %s\n", eb.Allowed, eb.Threshold, eb.Line, eb.Name)
+		}
+		if er := e.Errors; er != nil {
+			fmt.Fprintf(&s, "    errors %v, line %d %s\n", er.Allowed, er.Line, er.Name)
 		}
 	}
 	for _, h := range b.Hops {
 		fmt.Fprintf(&s, "hop line %d %q match %s on %s\n", h.Line, h.Name, m(h.Match), h.On)
 		targets(h.Targets)
+		if er := h.Errors; er != nil {
+			fmt.Fprintf(&s, "    errors %v, line %d %s\n", er.Allowed, er.Line, er.Name)
+		}
 	}
 	for _, l := range b.Layers {
 		var ms []string

@@ -102,12 +102,12 @@ func TestEvaluateAgainstTruth(t *testing.T) {
 				what := e.Service + " " + e.Operation
 				ts := append(targets(what+" p50", e.P50, 50), targets(what+" p95", e.P95, 95)...)
 				ts = append(ts, targets(what+" p99", e.P99, 99)...)
-				// An error budget of 5% over the true p95 holds; 1µs less, it burns.
+				// A slow-request budget of 5% over the true p95 holds; 1µs less, it burns.
 				for _, d := range []int64{0, -1} {
 					line++
 					want[line] = map[bool]Status{true: StatusOK, false: StatusOver}[d == 0]
 					b.Endpoints = append(b.Endpoints, Endpoint{Match: m, Targets: ts, Line: line,
-						ErrorBudget: &ErrorBudget{Threshold: time.Duration(e.P95+d) * time.Microsecond, Allowed: 0.05, Line: line}})
+						SlowRequests: &SlowRequests{Threshold: time.Duration(e.P95+d) * time.Microsecond, Allowed: 0.05, Line: line}})
 					ts = nil
 				}
 			}
@@ -155,5 +155,78 @@ func TestEvaluateAgainstTruth(t *testing.T) {
 				t.Errorf("only %d lines: the truth file is not what this test expects", len(want))
 			}
 		})
+	}
+}
+
+// Error rates against tracegen's truth: with -error-rate, each hop's
+// errors line allowing exactly the true share of failed calls holds (burn
+// rate 1), and one allowing half a call less is over.
+func TestErrorRateAgainstTruth(t *testing.T) {
+	dir := tracegentest.Generate(t, "-scenario", "checkout", "-traces", "400", "-seed", "3", "-error-rate", "0.05", "-format", "otlp-json")
+	res, err := tracefmt.Read(context.Background(), []string{filepath.Join(dir, "traces.otlp.json")}, tracefmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Hops []struct {
+			From      string `json:"from"`
+			To        string `json:"to"`
+			Operation string `json:"operation"`
+			Count     int    `json:"count"`
+			Errors    int    `json:"errorCount"`
+		} `json:"hops"`
+	}
+	if err := json.Unmarshal(data, &truth); err != nil {
+		t.Fatal(err)
+	}
+	r, err := analyze.Analyze(context.Background(), res.Traces, analyze.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Budget{Version: 1, File: "truth.yaml"}
+	want := map[int]Status{}
+	counts := map[int][2]int{}
+	for _, h := range truth.Hops {
+		if h.From == "" || h.To == "" || h.Operation == "" || h.Errors == 0 {
+			continue
+		}
+		m := Matcher{From: escapeGlob(h.From), To: escapeGlob(h.To), Operation: escapeGlob(h.Operation)}
+		for _, over := range []bool{false, true} {
+			allowed := float64(h.Errors) / float64(h.Count)
+			if over {
+				allowed = (float64(h.Errors) - 0.5) / float64(h.Count)
+			}
+			line := len(b.Hops) + 1
+			want[line] = map[bool]Status{false: StatusOK, true: StatusOver}[over]
+			counts[line] = [2]int{h.Count, h.Errors}
+			b.Hops = append(b.Hops, Hop{Match: m, On: Latency, Line: line,
+				Errors: &ErrorRate{Allowed: allowed, Name: fmt.Sprintf("%s → %s %s errors %d", h.From, h.To, h.Operation, line), Line: line}})
+		}
+	}
+	if len(b.Hops) < 10 {
+		t.Fatalf("only %d lines: the truth has too few hops with errors", len(b.Hops))
+	}
+	out := Evaluate(b, r, EvalOptions{MinSamples: 1})
+	seen := map[int]int{}
+	for _, l := range out.Lines {
+		seen[l.Line]++
+	}
+	checked := 0
+	for _, l := range out.Lines {
+		if seen[l.Line] != 1 {
+			continue // the line covers several hops (told apart by statement): the truth has them as one
+		}
+		checked++
+		c := counts[l.Line]
+		if l.Status != want[l.Line] || l.Errors.Total != c[0] || l.Errors.Errors != c[1] {
+			t.Errorf("%s: %s, want %s; %d of %d failed, truth %d of %d", l.Title, l.Status, want[l.Line], l.Errors.Errors, l.Errors.Total, c[1], c[0])
+		}
+	}
+	if checked < len(b.Hops)/2 {
+		t.Errorf("only %d of %d lines matched one hop", checked, len(b.Hops))
 	}
 }

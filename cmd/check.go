@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"hopbudget/analyze"
 	"hopbudget/budget"
 	"hopbudget/tracefmt"
 )
@@ -25,7 +27,8 @@ type CheckOptions struct {
 	OutputFile       string
 	OutputFileFormat string
 	MinSamples       int
-	FailOnNoData     bool
+	AllowNoData      bool
+	FailOnNoData     bool // deprecated: the default; accepted, does nothing
 	WarnOnly         bool
 	Paths            []string
 }
@@ -43,13 +46,19 @@ func newCheckCmd(s *Streams) *cobra.Command {
 		Short: "Hold traces to a latency budget file: the CI gate",
 		Long: `check analyses the traces as analyze does and holds every line of the budget file to
 them: per target and matched endpoint, hop, layer or fan-in, the actual percentile, the headroom
-or overspend, the sample count and an exemplar trace; error budgets with their burn rate; for an
-endpoint over budget, the hops most on the critical path of its slow requests.
+or overspend, the sample count and an exemplar trace; error rates (errors:) with their burn rate
+over the export and over the 1h/6h/3d alert windows it spans; slow-request budgets
+(slowRequests:) with theirs; for an endpoint over budget, the hops most on the critical path of
+its slow requests.
 
-Exit codes: 0 every line within budget; 1 a line over budget (or without enough data, with
---fail-on-no-data); 2 bad usage, invalid budget file or unreadable input. --warn-only turns
-1 into 0. A matcher that matches nothing in the traces is a warning; --strict makes it (and
-input warnings) exit 2.
+No evidence, no pass: a line whose matcher matches nothing in the traces, or that has fewer
+than --min-samples samples, fails the check, named as such; --allow-no-data reports those as
+warnings instead. The summary says how many lines were checked against how many samples.
+
+Exit codes: 0 every line within budget; 1 a line over budget, matching nothing or without
+enough data; 2 bad usage, invalid budget file or unreadable input. --warn-only turns 1 into 0.
+--strict makes budget warnings (a layer's hop matcher that matches no call, a deprecated key),
+lines that match nothing, and input warnings exit 2.
 
 --output-file writes a second format beside the one printed, e.g. -o github with
 --output-file report.xml (junit); the format comes from --output-file-format, else from the
@@ -74,9 +83,11 @@ func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
 	f.StringVar(&o.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
 	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
-	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are reported as not enough data, not as passes")
-	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "lines without enough data fail the check")
-	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when lines are over budget")
+	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are not enough data: they fail unless --allow-no-data")
+	f.BoolVar(&o.AllowNoData, "allow-no-data", false, "lines that match nothing or have too few samples are warnings, not failures")
+	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "no effect: lines without data fail by default (see --allow-no-data)")
+	f.MarkHidden("fail-on-no-data") // checkRun says it is deprecated (cobra's notice would be lost)
+	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when the gate fails (lines over budget or without data)")
 }
 
 // validate checks the flags and returns the --output-file format.
@@ -87,6 +98,9 @@ func (o *CheckOptions) validate() (fileFormat string, err error) {
 	}
 	if !isFormat(o.Output) {
 		return "", fmt.Errorf("-o %q: want %s", o.Output, strings.Join(checkFormats, ", "))
+	}
+	if o.AllowNoData && o.FailOnNoData {
+		return "", errors.New("--allow-no-data and --fail-on-no-data contradict each other")
 	}
 	if o.MinSamples < 1 {
 		return "", fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
@@ -113,6 +127,9 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
+	if opts.FailOnNoData {
+		fmt.Fprintln(s.Err, "hopbudget: --fail-on-no-data is deprecated and has no effect: lines without data fail by default (--allow-no-data lets them pass)")
+	}
 	aopts, err := opts.analysisFlags.options()
 	if err != nil {
 		return inputError(err)
@@ -121,10 +138,16 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := in.Report
-	out := budget.Evaluate(in.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
-	cr := &checkReport{Input: in.Summary, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
-		Mode: string(aopts.CriticalPath), Result: out}
+	return checkVerdict(ctx, s, opts, fileFormat, in.Budget, in.Summary, in.Report, string(aopts.CriticalPath), in.strictErr())
+}
+
+// checkVerdict holds the analysis to the budget, renders the result in
+// every format asked for, and returns the exit; strictErr is the input's
+// --strict verdict.
+func checkVerdict(ctx context.Context, s *Streams, opts *CheckOptions, fileFormat string, b *budget.Budget, sum tracefmt.Summary, rep *analyze.Report, mode string, strictErr error) error {
+	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData})
+	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
+		Mode: mode, Result: out}
 
 	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
 		return err
@@ -138,18 +161,46 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 			return inputError(err)
 		}
 	}
-	if err := in.strictErr(); err != nil {
-		return err
+	if strictErr != nil {
+		return strictErr
 	}
-	if opts.Input.Strict && len(out.Warnings) > 0 {
-		w := out.Warnings[0]
-		return inputError(fmt.Errorf("--strict: %d budget warnings (first: %s:%d: %s)", len(out.Warnings), out.File, w.Line, w.Message))
+	if opts.Input.Strict {
+		ws := slices.Clone(out.Warnings)
+		for _, l := range out.Lines {
+			if l.Status == budget.StatusNoMatch {
+				ws = append(ws, budget.Warning{Line: l.Line, Message: l.Title + ": " + l.Note})
+			}
+		}
+		slices.SortStableFunc(ws, func(a, b budget.Warning) int { return cmp.Compare(a.Line, b.Line) })
+		if len(ws) > 0 {
+			return inputError(fmt.Errorf("--strict: %s (first: %s:%d: %s)", plural(len(ws), "budget warning"), out.File, ws[0].Line, ws[0].Message))
+		}
 	}
 	if !out.Passed && !opts.WarnOnly {
 		return &exitError{code: ExitBudgetExceeded, err: errors.New("budget exceeded")}
 	}
 	return nil
 }
+
+// checkNothing gives the verdict on no traces at all (record received no
+// spans): every line matched nothing, in the formats asked for, without
+// reading an empty file back.
+func checkNothing(ctx context.Context, s *Streams, opts *CheckOptions) error {
+	fileFormat, err := opts.validate()
+	if err != nil {
+		return inputError(err)
+	}
+	aopts, err := opts.analysisFlags.options()
+	if err != nil {
+		return inputError(err)
+	}
+	b, err := loadBudget(opts.Budget)
+	if err != nil {
+		return err
+	}
+	return checkVerdict(ctx, s, opts, fileFormat, b, tracefmt.Summary{Format: "none"}, &analyze.Report{}, string(aopts.CriticalPath), nil)
+}
+
 
 // checkReport is what the renderers of check show.
 type checkReport struct {

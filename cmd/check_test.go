@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"hopbudget/analyze"
 	"hopbudget/budget"
 
 	goldenfile "hopbudget/internal/golden"
@@ -35,10 +36,15 @@ func TestCheckGolden(t *testing.T) {
 		{"check-demo-junit", check("-o", "junit")},
 		{"check-demo-github", check("-o", "github")},
 		{"check-demo-warn-only", check("-o", "github", "--warn-only")},
-		{"check-no-data", check("-o", "github", "--min-samples", "30", "--fail-on-no-data")},
+		{"check-no-data", check("-o", "github", "--min-samples", "30")},
+		{"check-no-data-allowed", check("--min-samples", "30", "--allow-no-data")},
 		{"check-endpoint-jaeger", check("-o", "markdown", "--endpoint", "frontend:GET /dispatch", "--critical-path", "jaeger")},
 		{"check-input-warnings", []string{"check", "-o", "github", "--budget", demoBudget, "testdata/bad/bad-ids.otlp.json", "testdata/demo"}},
 		{"check-unmatched", []string{"check", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-allowed", []string{"check", "--allow-no-data", "-o", "markdown", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-junit", []string{"check", "-o", "junit", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-json", []string{"check", "-o", "json", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
+		{"check-unmatched-github", []string{"check", "-o", "github", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
 		{"check-unmatched-strict", []string{"check", "--strict", "-o", "github", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo"}},
 		{"check-invalid-budget", []string{"check", "--budget", "testdata/budget/bad-durations.yaml", "testdata/demo"}},
 		{"check-no-budget", []string{"check", "testdata/demo"}},
@@ -76,7 +82,7 @@ func TestCheckJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"input", "budget", "passed", "minSamples", "results", "warnings"} {
+	for _, k := range []string{"input", "budget", "passed", "minSamples", "allowNoData", "checked", "samplesChecked", "results", "warnings"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("no %q in the JSON", k)
 		}
@@ -92,15 +98,15 @@ func TestCheckJSON(t *testing.T) {
 		}
 	}
 	res := checkDemo(t)
-	ok, over, _ := checkCounts(res)
+	ok, over, _, _ := checkCounts(res)
 	kinds := map[budget.Kind]bool{}
 	for _, l := range res.Lines {
 		kinds[l.Kind] = true
-		if l.Status == budget.StatusOver && (l.Exemplar == "" || *l.HeadroomUs >= 0 || !l.Failed) {
+		if l.Status == budget.StatusOver && l.Kind != budget.KindErrors && (l.Exemplar == "" || *l.HeadroomUs >= 0 || !l.Failed) {
 			t.Errorf("over without exemplar or overspend: %+v", l)
 		}
 	}
-	if res.Passed || ok == 0 || over == 0 || len(kinds) != 5 {
+	if res.Passed || ok == 0 || over == 0 || len(kinds) != 6 {
 		t.Errorf("the demo budget should pass some lines and fail others, of every kind: %d ok, %d over, kinds %v", ok, over, kinds)
 	}
 }
@@ -190,14 +196,16 @@ func indexOf(xs []string, x string) int {
 }
 
 func TestCheckJUnit(t *testing.T) {
-	res := checkDemo(t, "--min-samples", "30") // the 27 dispatch requests are no data: skipped
-	stdout, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "30", "--budget", demoBudget, "testdata/demo")
+	// The 27 dispatch requests are no data: skipped with --allow-no-data.
+	res := checkDemo(t, "--min-samples", "30", "--allow-no-data")
+	stdout, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "30", "--allow-no-data", "--budget", demoBudget, "testdata/demo")
 	validateJUnit(t, []byte(stdout))
-	// With warnings (in system-err) and a no-data failure.
-	other, _, _ := run(t, "", "check", "-o", "junit", "--min-samples", "1000", "--fail-on-no-data", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo")
+	// With warnings (in system-err), and no-data and no-match failures by
+	// default.
+	other, _, code := run(t, "", "check", "-o", "junit", "--min-samples", "1000", "--budget", "testdata/budget/check-unmatched.yaml", "testdata/demo")
 	validateJUnit(t, []byte(other))
-	if !strings.Contains(other, "<system-err>") || !strings.Contains(other, `type="no-data"`) {
-		t.Errorf("no warnings or no-data failures in\n%s", other)
+	if !strings.Contains(other, "<system-err>") || !strings.Contains(other, `type="no-data"`) || !strings.Contains(other, `type="no-match"`) || code != ExitBudgetExceeded {
+		t.Errorf("exit %d; no warnings, no-data or no-match failures in\n%s", code, other)
 	}
 
 	type msg struct {
@@ -228,7 +236,7 @@ func TestCheckJUnit(t *testing.T) {
 		t.Fatalf("want one testsuite named hopbudget: %+v", doc)
 	}
 	s := doc.Suites[0]
-	_, over, noData := checkCounts(res)
+	_, over, noData, _ := checkCounts(res)
 	if s.Tests != len(res.Lines) || len(s.Cases) != s.Tests || doc.Tests != s.Tests {
 		t.Errorf("tests=%d with %d cases, %d budget results", s.Tests, len(s.Cases), len(res.Lines))
 	}
@@ -367,13 +375,16 @@ func TestCheckExitCodes(t *testing.T) {
 		{"within budget", []string{"--budget", pass}, 0, ""},
 		{"over budget", []string{"--budget", demoBudget}, 1, ""},
 		{"over budget, warn only", []string{"--budget", demoBudget, "--warn-only"}, 0, ""},
-		{"not enough data passes", []string{"--budget", pass, "--min-samples", "1000"}, 0, ""},
-		{"not enough data fails on request", []string{"--budget", pass, "--min-samples", "1000", "--fail-on-no-data"}, 1, ""},
+		{"not enough data fails", []string{"--budget", pass, "--min-samples", "1000"}, 1, ""},
+		{"not enough data, allowed", []string{"--budget", pass, "--min-samples", "1000", "--allow-no-data"}, 0, ""},
+		{"--fail-on-no-data: deprecated, the default", []string{"--budget", pass, "--min-samples", "1000", "--fail-on-no-data"}, 1, "deprecated"},
+		{"--allow-no-data contradicts --fail-on-no-data", []string{"--budget", pass, "--allow-no-data", "--fail-on-no-data"}, 2, "contradict"},
 		{"invalid budget", []string{"--budget", "testdata/budget/bad-durations.yaml"}, 2, "testdata/budget/bad-durations.yaml:4:10: "},
 		{"invalid budget, warn only", []string{"--budget", "testdata/budget/bad-durations.yaml", "--warn-only"}, 2, "bad duration"},
 		{"missing budget file", []string{"--budget", filepath.Join(dir, "none.yaml")}, 2, "no such file"},
 		{"no budget", nil, 2, "--budget FILE is required"},
-		{"unmatched matcher", []string{"--budget", "testdata/budget/check-unmatched.yaml"}, 0, ""},
+		{"unmatched matcher fails", []string{"--budget", "testdata/budget/check-unmatched.yaml"}, 1, ""},
+		{"unmatched matcher, allowed", []string{"--budget", "testdata/budget/check-unmatched.yaml", "--allow-no-data"}, 0, ""},
 		{"unmatched matcher, strict", []string{"--budget", "testdata/budget/check-unmatched.yaml", "--strict"}, 2, "--strict: 2 budget warnings"},
 		{"unknown flag", []string{"--budget", pass, "--nope"}, 2, "unknown flag"},
 	} {
@@ -397,5 +408,28 @@ func TestCheckExitCodes(t *testing.T) {
 	// Unreadable input.
 	if err := exec.Command(bin, "check", "--budget", pass, "testdata/bad/truncated.otlp.json").Run(); err == nil || err.(*exec.ExitError).ExitCode() != 2 {
 		t.Errorf("truncated input: %v, want exit 2", err)
+	}
+}
+
+// The report finds a budget line by the row's structured key, whatever
+// the line's display text says.
+func TestBudgetIndexByKey(t *testing.T) {
+	ep := analyze.EndpointKey{Service: "frontend", Operation: "GET /"}
+	hop := analyze.HopKey{From: "frontend", To: "db", Operation: "SELECT"}
+	res := &budget.Result{Lines: []budget.LineResult{
+		{Kind: budget.KindEndpoint, Match: "reworded: frontend GET /", Endpoint: &ep},
+		{Kind: budget.KindSlowRequests, Match: "x", Endpoint: &ep},
+		{Kind: budget.KindErrors, Match: "frontend: GET /", Endpoint: &ep}, // not a duration line
+		{Kind: budget.KindHop, On: "latency", Match: "frontend -> db", Hop: &hop},
+		{Kind: budget.KindHop, On: "network", Match: "frontend -> db", Hop: &hop},
+		{Kind: budget.KindHop, On: "latency", Match: "frontend → db: SELECT"}, // no key: matched nothing
+	}}
+	x := newBudgetIndex(res)
+	if got := x.endpoint("frontend", "GET /"); len(got) != 2 || got[0] != &res.Lines[0] || got[1] != &res.Lines[1] {
+		t.Errorf("endpoint lines: %v", got)
+	}
+	lat, all := x.hop(&analyze.Hop{From: "frontend", To: "db", Operation: "SELECT"})
+	if len(lat) != 1 || lat[0] != &res.Lines[3] || len(all) != 2 {
+		t.Errorf("hop lines: latency %v, all %v", lat, all)
 	}
 }

@@ -27,7 +27,7 @@ type DiffOptions struct {
 }
 
 // diffFormats are the -o values; the order is the one messages list.
-var diffFormats = []string{"table", "json", "markdown", "junit"}
+var diffFormats = []string{"table", "json", "markdown", "junit", "github"}
 
 func newDiffCmd(s *Streams) *cobra.Command {
 	opts := &DiffOptions{}
@@ -49,16 +49,29 @@ BASE and CANDIDATE are each a file, directory or glob (quote it). For several pa
 put them all before and after "--": diff a.json b.json -- c.json d.json.
 
 The table and Markdown show only significant changes (and endpoints or hops found on one side
-only); -v shows everything. JSON and JUnit always hold every endpoint and hop.
+only); -v shows everything. JSON, JUnit and GitHub annotations always cover every endpoint and
+hop.
 
---fail-on RULE is the CI gate: exit 1 when a significant change of an endpoint or hop exceeds
-the rule. RULE is METRIC>THRESHOLD with METRIC p50, p95, p99 or mean and THRESHOLD a percentage
-of the base value (+10%) or a duration (+5ms; ns, us, µs, ms, s); give the flag several times,
-or comma-separate rules, to fail on any of them: --fail-on "p99>+10%,mean>+5ms".
+--fail-on RULE is the CI gate: exit 1 on a regression. RULE is METRIC>THRESHOLD with METRIC
+p50, p95, p99 or mean and THRESHOLD a percentage of the base value (+10%) or a duration (+5ms;
+ns, us, µs, ms, s); give the flag several times, or comma-separate rules, to fail on any of
+them: --fail-on "p95>+10%,mean>+5ms".
+
+One verdict rule: a regression is a gated statistic that grew beyond the rule's threshold and
+whose growth is significant on its own, its confidence interval of after − before above zero:
+a bootstrap interval for p50/p95/p99 (deterministic: a fixed seed per item), a Welch interval
+for the mean; at level 1 − alpha, or 1 − alpha/(compared × rules) with the Holm correction, so
+that the chance of any false regression stays below alpha. The U test says whether a
+distribution shifted, not whether its p99 did, so it decides no gate. Otherwise an item is
+slower or faster when the U test finds a significant shift, else ~. Each item has one verdict;
+the summary counts them. A tail percentile resting on one of a side's 3 largest values is
+flagged ("p99 is the 2nd largest"): such a change is a request or two.
 
 JSON (-o json), all times in µs:
   {"base": SIDE, "candidate": SIDE, "criticalPathMode", "alpha", "correction": "holm"|"none",
-   "compared": tests run, "failOn": [rules], "failed", "significant": count,
+   "compared": tests run, "failOn": [rules], "failed", "significant": count (U test),
+   "regressions", "slower", "faster", "unchanged": the compared items by verdict,
+   "level": the gates' interval confidence,
    "endpoints": [{"service", "operation", CHANGE...}],
    "hops": [{"from", "to", "operation", CHANGE..., "criticalPath": {"beforeMeanUs",
              "afterMeanUs", "deltaMeanUs", "beforeOnPath", "afterOnPath"}}]}
@@ -66,11 +79,13 @@ JSON (-o json), all times in µs:
   CHANGE: "status": "both"|"added"|"removed"; "before", "after": {"count", "p50Us", "p95Us",
           "p99Us", "meanUs"} (null where absent); "deltaUs", "deltaPct": {"p50", "p95", "p99",
           "mean"} (a percentage is null from 0); "pValue" (the U test's), "pAdjusted" (after the
-          correction), "significant", "direction": "slower"|"faster"|""; "regressions": the
-          --fail-on rules it fails; "warnings"
+          correction), "significant", "verdict": "regression"|"slower"|"faster"|"~"|"added"|
+          "removed", "direction": the verdict's ("slower"|"faster"|""), "shift": the U test's;
+          "regressions": the --fail-on rules it fails; "gates": [{"rule", "metric", "deltaUs",
+          "deltaPct", "exceeded", "ciLowUs", "ciHighUs", "level", "method", "regression"}];
+          "warnings"
 
-Exit codes: 0 no gate failed; 1 a significant regression beyond a --fail-on rule; 2 bad usage
-or input.`,
+Exit codes: 0 no gate failed; 1 a regression by a --fail-on rule; 2 bad usage or input.`,
 		Args: func(c *cobra.Command, args []string) error {
 			dash := c.ArgsLenAtDash()
 			switch {

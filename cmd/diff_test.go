@@ -3,7 +3,9 @@ package cmd
 import (
 	"encoding/json"
 	"encoding/xml"
+	"hopbudget/analyze"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ func TestDiffGolden(t *testing.T) {
 		{"diff-demo-same-verbose", []string{"diff", "-v", "--endpoint", "frontend:POST /checkout", "--fail-on", "p99>+10%",
 			"testdata/demo", "testdata/demo/checkout.otlp.jsonl.zst"}},
 		{"diff-demo-same-markdown", []string{"diff", "-o", "markdown", "testdata/demo", "--", "testdata/demo/checkout.otlp.jsonl.zst", "testdata/demo/hotrod.otlp.jsonl.gz"}},
+		{"diff-demo-same-github", []string{"diff", "-o", "github", "--fail-on", "p99>+10%", "testdata/demo", "--", "testdata/demo/checkout.otlp.jsonl.zst", "testdata/demo/hotrod.otlp.jsonl.gz"}},
 		{"diff-bad-fail-on", []string{"diff", "--fail-on", "p99>+10%,p98>5ms", "testdata/demo", "testdata/demo"}},
 		{"diff-bad-unit", []string{"diff", "--fail-on", "mean>+5min", "testdata/demo", "testdata/demo"}},
 		{"diff-one-arg", []string{"diff", "testdata/demo"}},
@@ -92,7 +95,7 @@ func TestDiffTracegen(t *testing.T) {
 	other := gen("-seed", "2")
 	slow := gen("-seed", "1", "-slow-service", "pricing", "-slow-factor", "1.3")
 
-	stdout, stderr, code := run(t, "", "diff", "-o", "json", "--fail-on", "p99>+10%", base, other)
+	stdout, stderr, code := run(t, "", "diff", "-o", "json", "--fail-on", "p95>+10%", base, other)
 	d := parseDiffJSON(t, stdout)
 	if code != ExitOK || d.Failed || d.Significant != 0 || len(d.significant()) != 0 {
 		t.Errorf("seed 1 vs 2: exit %d, failed %v, significant %v; stderr %s", code, d.Failed, d.significant(), stderr)
@@ -101,12 +104,12 @@ func TestDiffTracegen(t *testing.T) {
 		t.Errorf("seed 1 vs 2: %d traces, %d compared, correction %s, alpha %v", d.Base.Traces, d.Compared, d.Correction, d.Alpha)
 	}
 	// The table says so too, and exits 0.
-	table, _, code := run(t, "", "diff", "--fail-on", "p99>+10%", base, other)
+	table, _, code := run(t, "", "diff", "--fail-on", "p95>+10%", base, other)
 	if code != ExitOK || !strings.Contains(table, "no significant change in the 17 endpoints and hops compared") || !strings.Contains(table, "passed:") {
 		t.Errorf("seed 1 vs 2 table, exit %d:\n%s", code, table)
 	}
 
-	stdout, _, code = run(t, "", "diff", "-o", "json", "--fail-on", "p99>+10%", base, slow)
+	stdout, _, code = run(t, "", "diff", "-o", "json", "--fail-on", "p95>+10%", base, slow)
 	d = parseDiffJSON(t, stdout)
 	want := []string{"frontend POST /checkout", "frontend → order-service POST /orders", "order-service → pricing GetPrice"}
 	if got := d.significant(); code != ExitBudgetExceeded || !d.Failed || !slices.Equal(got, want) {
@@ -125,12 +128,14 @@ func TestDiffTracegen(t *testing.T) {
 			t.Errorf("%v: p50 %v → %v, p %v", h["operation"], before["p50Us"], after["p50Us"], h["pValue"])
 		}
 	}
-	// Only the pricing hop grew beyond +10% at p99 (its callers by a few
-	// percent): it alone fails the gate.
+	// Only the pricing hop grew beyond +10% at p95 (its callers by a few
+	// percent): it alone fails the gate. (Its p99 grew 30% too, but the
+	// p99 of 1500 samples of this heavy tail is too uncertain for its
+	// interval to exclude zero: no regression by p99>+10%.)
 	for _, h := range d.Hops {
 		regs, _ := h["regressions"].([]any)
 		isPricing := h["to"] == "pricing"
-		if isPricing != (len(regs) == 1 && regs[0] == "p99>+10%") {
+		if isPricing != (len(regs) == 1 && regs[0] == "p95>+10%") {
 			t.Errorf("%v → %v: regressions %v", h["from"], h["to"], regs)
 		}
 		for _, k := range []string{"from", "to", "operation", "before", "after", "significant", "pValue", "pAdjusted", "deltaUs", "deltaPct", "criticalPath"} {
@@ -157,8 +162,17 @@ func TestDiffTracegen(t *testing.T) {
 		t.Errorf("mean>+500us: exit %d", code)
 	}
 
+	// GitHub annotations: an error for the regression, a warning for each
+	// other slower item, one summary whose counts add up.
+	stdout, _, code = run(t, "", "diff", "-o", "github", "--fail-on", "p95>+10%", base, slow)
+	if code != ExitBudgetExceeded || strings.Count(stdout, "::error ") != 1 || strings.Count(stdout, "::warning ") != 2 ||
+		!strings.Contains(stdout, "::error title=regression%3A order-service → pricing GetPrice::") ||
+		!strings.Contains(stdout, "hopbudget diff: of the 17 endpoints and hops compared: 1 regression, 2 slower, 0 faster, 14 without a significant change; FAILED") {
+		t.Errorf("github: exit %d\n%s", code, stdout)
+	}
+
 	// JUnit: one case per endpoint and hop; the regression is the failure.
-	stdout, _, code = run(t, "", "diff", "-o", "junit", "--fail-on", "p99>+10%", base, slow)
+	stdout, _, code = run(t, "", "diff", "-o", "junit", "--fail-on", "p95>+10%", base, slow)
 	var suites struct {
 		XMLName  xml.Name `xml:"testsuites"`
 		Tests    int      `xml:"tests,attr"`
@@ -191,7 +205,7 @@ func TestDiffTracegen(t *testing.T) {
 			}
 			if c.Failure != nil {
 				failed = append(failed, c.Name)
-				if !strings.Contains(c.Failure.Message, "p99>+10%") || !strings.Contains(c.Failure.Text, "p99 ") {
+				if !strings.Contains(c.Failure.Message, "p95>+10%") || !strings.Contains(c.Failure.Text, "p95 ") {
 					t.Errorf("failure %+v", c.Failure)
 				}
 			}
@@ -199,5 +213,32 @@ func TestDiffTracegen(t *testing.T) {
 	}
 	if !slices.Equal(failed, []string{"order-service → pricing GetPrice"}) {
 		t.Errorf("junit failures %v", failed)
+	}
+}
+
+// The table shows every item whose verdict is not "~", such as a
+// regression of a tail percentile whose distribution did not shift
+// significantly, and its summary counts verdicts.
+func TestDiffTableShowsVerdicts(t *testing.T) {
+	st := &analyze.Stats{Count: 500}
+	d := &analyze.Deltas{}
+	pd := &analyze.PctDeltas{}
+	dr := &diffReport{Comparison: &analyze.Comparison{Alpha: 0.05, Correction: analyze.CorrectionHolm, Compared: 2,
+		FailOn: []string{"p99>+10%"}, Failed: true, Regressions: 1, Unchanged: 1, Level: 0.9875,
+		Endpoints: []analyze.EndpointChange{
+			{Service: "api", Operation: "GET /tail", Change: analyze.Change{Status: analyze.StatusBoth, Before: st, After: st, DeltaUs: d, DeltaPct: pd,
+				PValue: 0.4, PAdjusted: 0.8, Verdict: analyze.VerdictRegression, Direction: "slower", Shift: "faster", Regressions: []string{"p99>+10%"}}},
+			{Service: "api", Operation: "GET /same", Change: analyze.Change{Status: analyze.StatusBoth, Before: st, After: st, DeltaUs: d, DeltaPct: pd,
+				PValue: 1, PAdjusted: 1, Verdict: analyze.VerdictSame}},
+		}, Hops: []analyze.HopChange{}}}
+	var b strings.Builder
+	if err := renderDiffTable(&b, dr, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	row := regexp.MustCompile(`(?m)^.*GET /tail.*$`).FindString(out)
+	if !strings.Contains(row, "REGRESSION p99>+10%") || strings.Contains(row, "faster") || strings.Contains(out, "GET /same") ||
+		!strings.Contains(out, "of the 2 endpoints and hops compared: 1 regression, 0 slower, 0 faster, 1 without a significant change (not shown: -v shows them)") {
+		t.Errorf("table:\n%s", out)
 	}
 }

@@ -57,13 +57,14 @@ failure.
 With --budget, the recording is checked as 'hopbudget check' would check the file, with the
 same flags, output and exit codes (without --out, a temporary file is checked and removed).
 A command's own non-zero exit status wins: record reports it and exits with it, whatever
-the budget says.
+the budget says. No spans received with --budget fails (exit 1: nothing was checked), unless
+--allow-no-data.
 
 A summary goes to stderr: requests, spans received, spans rejected and why, requests
 refused and why, bytes, services.
 
-Exit codes: the command's if it failed; else 0 ok, 1 budget exceeded, 2 bad usage, a busy
-port, or an unwritable --out.`,
+Exit codes: the command's if it failed; else 0 ok, 1 budget exceeded or nothing checked, 2
+bad usage, a busy port, or an unwritable --out.`,
 		Example: `  hopbudget record --out run.otlp.jsonl.zst -- go test ./e2e/...
   hopbudget record --budget budget.yaml -o github -- ./loadtest --rps 50
   hopbudget record --http :0 --grpc none --duration 30s --out capture.otlp.jsonl`,
@@ -247,7 +248,12 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	}
 
 	var checkErr error
-	if opts.Check.Budget != "" {
+	switch {
+	case opts.Check.Budget != "" && rec.Stats.Spans == 0:
+		// No evidence, no pass: broken instrumentation must not pass CI.
+		fmt.Fprintf(s.Err, "record: received no spans: nothing was checked against %s\n", opts.Check.Budget)
+		checkErr = checkNothing(ctx, s, &opts.Check)
+	case opts.Check.Budget != "":
 		opts.Check.Paths = []string{out}
 		// The recording is stopped, often by the very signal that cancelled
 		// ctx: the check of what was received runs to the end.

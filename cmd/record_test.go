@@ -400,3 +400,25 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// record --budget around a program that exports nothing: no evidence, no
+// pass (exit 1, said plainly), unless --allow-no-data.
+func TestRecordBudgetNoSpans(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, ExitBudgetExceeded},
+		{[]string{"--allow-no-data"}, ExitOK},
+	} {
+		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			args := append([]string{"--budget", writeBudget(t, "60ms")}, tc.args...)
+			stdout, stderr, code := runRecord(t, context.Background(), map[string]string{childEnv: "emit", "HOPBUDGET_CHILD_TRACES": "0"}, append(args, "-o", "junit")...)
+			if code != tc.code || !strings.Contains(stderr, "received no spans: nothing was checked") ||
+				!strings.Contains(stdout, `<testcase name="checkout p50" classname="hopbudget.endpoint">`) || !strings.Contains(stdout, "nothing was checked") {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+		})
+	}
+}

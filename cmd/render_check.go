@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"hopbudget/budget"
 	"hopbudget/tracefmt"
@@ -36,13 +37,15 @@ type checkJSON struct {
 
 // ---- words shared by the renderers ----
 
-func checkCounts(r *budget.Result) (ok, over, noData int) {
+func checkCounts(r *budget.Result) (ok, over, noData, noMatch int) {
 	for _, l := range r.Lines {
 		switch l.Status {
 		case budget.StatusOK:
 			ok++
 		case budget.StatusOver:
 			over++
+		case budget.StatusNoMatch:
+			noMatch++
 		default:
 			noData++
 		}
@@ -50,25 +53,38 @@ func checkCounts(r *budget.Result) (ok, over, noData int) {
 	return
 }
 
-// checkSummary is the one-line verdict, e.g. "FAIL: 2 of 9 budget lines
-// over budget, 1 without enough data".
+// checkSummary is the one-line verdict, e.g. "FAIL: 6 of 9 budget lines
+// within budget, 2 over budget, 1 matched nothing; 8 checked against 4210
+// samples". It always says how much was checked: a gate that checked
+// nothing must not read like one that passed.
 func checkSummary(r *budget.Result) string {
-	ok, over, noData := checkCounts(r)
-	n := len(r.Lines)
+	ok, over, noData, noMatch := checkCounts(r)
 	var b strings.Builder
-	switch {
-	case r.Passed && over == 0 && noData == 0:
-		fmt.Fprintf(&b, "PASS: %s within budget", plural(n, "budget line"))
-	case r.Passed:
-		fmt.Fprintf(&b, "PASS: %d of %s within budget", ok, plural(n, "budget line"))
-	case over > 0:
-		fmt.Fprintf(&b, "FAIL: %d of %s over budget", over, plural(n, "budget line"))
-	default:
-		fmt.Fprintf(&b, "FAIL: %d of %s without enough data (--fail-on-no-data)", noData, plural(n, "budget line"))
-		noData = 0
+	head := "PASS"
+	if !r.Passed {
+		head = "FAIL"
+	}
+	fmt.Fprintf(&b, "%s: %d of %s within budget", head, ok, plural(len(r.Lines), "budget line"))
+	if over > 0 {
+		fmt.Fprintf(&b, ", %d over budget", over)
+	}
+	if noMatch > 0 {
+		fmt.Fprintf(&b, ", %d matched nothing", noMatch)
 	}
 	if noData > 0 {
 		fmt.Fprintf(&b, ", %d without enough data (fewer than %d samples)", noData, r.MinSamples)
+	}
+	if noMatch+noData > 0 {
+		if r.AllowNoData {
+			b.WriteString(" (allowed by --allow-no-data)")
+		} else {
+			b.WriteString(" (--allow-no-data lets those pass)")
+		}
+	}
+	if r.Checked == 0 {
+		b.WriteString("; nothing was checked")
+	} else {
+		fmt.Fprintf(&b, "; %d checked against %s", r.Checked, plural(r.SamplesChecked, "sample"))
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(&b, "; %s", plural(len(r.Warnings), "warning"))
@@ -113,7 +129,12 @@ func headroomText(l *budget.LineResult) string {
 // verdictText says what a line found, in a sentence.
 func verdictText(l *budget.LineResult, minSamples int) string {
 	var b strings.Builder
-	if eb := l.ErrorBudget; eb != nil && l.Samples > 0 {
+	if l.Status == budget.StatusNoMatch {
+		return l.Note
+	}
+	if er := l.Errors; er != nil && l.Samples > 0 {
+		b.WriteString(errorsText(l))
+	} else if eb := l.SlowRequests; eb != nil && l.Samples > 0 {
 		fmt.Fprintf(&b, "%s of %s over %s, %s allowed: burn rate %s", pctText(eb.Observed), plural(l.Samples, "request"),
 			fmtUs(eb.ThresholdUs), pctText(eb.Allowed), strconv.FormatFloat(eb.BurnRate, 'f', -1, 64))
 		if l.ActualUs != nil {
@@ -140,6 +161,109 @@ func verdictText(l *budget.LineResult, minSamples int) string {
 	return b.String()
 }
 
+// errorsText is an error-rate line's finding, e.g. "4 of 100 requests
+// failed (4%), 5% allowed: burn rate 0.8 over 1.19s".
+func errorsText(l *budget.LineResult) string {
+	er := l.Errors
+	what := "request"
+	if l.Kind == budget.KindErrors && l.Hop != nil {
+		what = "call"
+	}
+	return fmt.Sprintf("%d of %s failed (%s), %s allowed: burn rate %s over %s", er.Errors, plural(er.Total, what),
+		pctText(er.Observed), pctText(er.Allowed), strconv.FormatFloat(er.BurnRate, 'f', -1, 64), spanText(er.EndUs-er.StartUs))
+}
+
+// spanText is a time span: as fmtUs below a minute, else in whole seconds
+// ("7849h25m8s"), as windows are written.
+func spanText(us int64) string {
+	if us < 60e6 {
+		return fmtUs(us)
+	}
+	return (time.Duration(us) * time.Microsecond).Round(time.Second).String()
+}
+
+// windowsText is the multi-window view of an error-rate line: each window
+// evaluated, then those the export is too short for.
+func windowsText(er *budget.ErrorRateResult) []string {
+	var out []string
+	for _, w := range er.Windows {
+		s := fmt.Sprintf("last %s: no requests; %s above %s", w.Long, w.Severity, strconv.FormatFloat(w.Factor, 'f', -1, 64))
+		if w.Total > 0 {
+			s = fmt.Sprintf("last %s: burn rate %s (%d of %d failed), last %s: %s; %s above %s",
+				w.Long, strconv.FormatFloat(w.BurnRate, 'f', -1, 64), w.Errors, w.Total, w.Short,
+				strconv.FormatFloat(w.ShortBurnRate, 'f', -1, 64), w.Severity, strconv.FormatFloat(w.Factor, 'f', -1, 64))
+		}
+		if w.Alert {
+			s += ": ALERT"
+		} else {
+			s += ": no alert"
+		}
+		out = append(out, s)
+	}
+	if n := er.WindowsNotEvaluated; len(n) > 0 {
+		out = append(out, fmt.Sprintf("windows %s not evaluated: the export spans %s", strings.Join(n, ", "), spanText(er.EndUs-er.StartUs)))
+	}
+	return out
+}
+
+// lineDetails are the notes under a line in the table and report: a
+// slow-request budget's burn, an error rate's windows.
+func lineDetails(l *budget.LineResult) []string {
+	var out []string
+	if eb := l.SlowRequests; eb != nil && l.Samples > 0 {
+		out = append(out, fmt.Sprintf("%s of %s over %s, %s allowed: burn rate %s (%s)", pctText(eb.Observed),
+			plural(l.Samples, "request"), fmtUs(eb.ThresholdUs), pctText(eb.Allowed),
+			strconv.FormatFloat(eb.BurnRate, 'f', -1, 64), formatUs(eb.StartUs)+" → "+formatUs(eb.EndUs)))
+	}
+	if er := l.Errors; er != nil && l.Samples > 0 {
+		out = append(out, errorsText(l))
+		out = append(out, windowsText(er)...)
+	}
+	if l.Note != "" {
+		out = append(out, l.Note)
+	}
+	return out
+}
+
+// Cells of a line in the table, Markdown and report: an error rate has no
+// percentile or duration, but its allowed and observed rates.
+func pctlCell(l *budget.LineResult) string {
+	if l.Kind == budget.KindErrors {
+		return "errors"
+	}
+	return l.Percentile
+}
+
+func targetCell(l *budget.LineResult) string {
+	if l.Kind == budget.KindErrors {
+		if l.Errors != nil {
+			return "≤" + pctText(l.Errors.Allowed)
+		}
+		return "-"
+	}
+	return fmtUs(l.TargetUs)
+}
+
+func actualCell(l *budget.LineResult) string {
+	if l.Kind == budget.KindErrors {
+		if l.Errors != nil && l.Samples > 0 {
+			return pctText(l.Errors.Observed)
+		}
+		return "-"
+	}
+	return optUs(l.ActualUs)
+}
+
+func headroomCell(l *budget.LineResult) string {
+	if l.Kind == budget.KindErrors {
+		if l.Errors != nil && l.Samples > 0 {
+			return "burn " + strconv.FormatFloat(l.Errors.BurnRate, 'f', -1, 64) + "×"
+		}
+		return "-"
+	}
+	return headroomText(l)
+}
+
 // pctText shows a fraction as a percentage with up to two decimals.
 func pctText(f float64) string {
 	return strconv.FormatFloat(roundFloat(100*f, 2), 'f', -1, 64) + "%"
@@ -153,21 +277,21 @@ func roundFloat(x float64, decimals int) float64 {
 
 // culpritText is one culprit of an over line.
 func culpritText(c budget.Culprit) string {
+	op := c.Operation
+	if c.Statement != "" {
+		op += " [" + c.Statement + "]"
+	}
 	return fmt.Sprintf("%s → %s: %s %s mean on the critical path (%s of the slow requests' time; %s over all requests)",
-		c.From, c.To, c.Operation, fmtUs(c.CriticalPathMeanUs), pctText(c.Share), fmtUs(c.BaselineMeanUs))
+		c.From, c.To, op, fmtUs(c.CriticalPathMeanUs), pctText(c.Share), fmtUs(c.BaselineMeanUs))
 }
 
 // culpritsIntro introduces the culprits of line l.
 func culpritsIntro(l *budget.LineResult) string {
 	n := l.Culprits[0].Requests
-	if l.Kind == budget.KindErrorBudget {
+	if l.Kind == budget.KindSlowRequests {
 		return fmt.Sprintf("likely culprits in the %s over %s:", plural(n, "request"), fmtUs(l.TargetUs))
 	}
 	return fmt.Sprintf("likely culprits in the %s at or above %s:", plural(n, "slowest request"), l.Percentile)
-}
-
-func timeRange(eb *budget.ErrorBudgetResult) string {
-	return formatUs(eb.StartUs) + " → " + formatUs(eb.EndUs)
 }
 
 // ---- table ----
@@ -179,13 +303,19 @@ const (
 	ansiReset  = "\033[0m"
 )
 
-func statusWord(s budget.Status, colour bool) string {
+func statusWord(l *budget.LineResult, colour bool) string {
 	word, c := "ok", ansiGreen
-	switch s {
+	switch l.Status {
 	case budget.StatusOver:
 		word, c = "OVER", ansiRed
 	case budget.StatusNoData:
 		word, c = "no data", ansiYellow
+	case budget.StatusNoMatch:
+		word, c = "no match", ansiYellow
+	}
+	if l.Status != budget.StatusOver && l.Failed {
+		// Not checked, and that fails the gate: say it in capitals.
+		word, c = strings.ToUpper(word), ansiRed
 	}
 	if colour {
 		return c + word + ansiReset
@@ -203,7 +333,11 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 	}
 	fmt.Fprintln(w)
 	r := cr.Result
-	fmt.Fprintf(w, "Budget: %s; lines need %d samples\n\n", r.File, r.MinSamples)
+	fmt.Fprintf(w, "Budget: %s; lines need %d samples", r.File, r.MinSamples)
+	if r.AllowNoData {
+		fmt.Fprint(w, "; lines without data pass (--allow-no-data)")
+	}
+	fmt.Fprint(w, "\n\n")
 
 	t := &table{header: []string{"STATUS", "LINE", "BUDGET", "PCTL", "TARGET", "ACTUAL", "HEADROOM", "SAMPLES", "EXEMPLAR"},
 		right: map[int]bool{1: true, 4: true, 5: true, 6: true, 7: true}}
@@ -215,13 +349,9 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 		if l.Status == budget.StatusOver {
 			ex = l.Exemplar
 		}
-		t.add(statusWord(l.Status, colour), strconv.Itoa(l.Line), l.Title, l.Percentile, fmtUs(l.TargetUs),
-			optUs(l.ActualUs), headroomText(l), strconv.Itoa(l.Samples), ex)
-		if eb := l.ErrorBudget; eb != nil && l.Samples > 0 {
-			under[i] = append(under[i], fmt.Sprintf("%s of %s over %s, %s allowed: burn rate %s (%s)", pctText(eb.Observed),
-				plural(l.Samples, "request"), fmtUs(eb.ThresholdUs), pctText(eb.Allowed),
-				strconv.FormatFloat(eb.BurnRate, 'f', -1, 64), timeRange(eb)))
-		}
+		t.add(statusWord(l, colour), strconv.Itoa(l.Line), l.Title, pctlCell(l), targetCell(l),
+			actualCell(l), headroomCell(l), strconv.Itoa(l.Samples), ex)
+		under[i] = append(under[i], lineDetails(l)...)
 		if len(l.Culprits) > 0 {
 			under[i] = append(under[i], culpritsIntro(l))
 			for _, c := range l.Culprits {
@@ -280,8 +410,8 @@ func renderCheckMarkdown(w io.Writer, cr *checkReport) error {
 		if l.Status == budget.StatusOver && l.Exemplar != "" {
 			ex = "`" + l.Exemplar + "`"
 		}
-		t.add(statusEmoji(l), strconv.Itoa(l.Line), mdCell(l.Title), l.Percentile, fmtUs(l.TargetUs), optUs(l.ActualUs),
-			headroomText(l), strconv.Itoa(l.Samples), ex)
+		t.add(statusEmoji(l), strconv.Itoa(l.Line), mdCell(l.Title), pctlCell(l), targetCell(l), actualCell(l),
+			headroomCell(l), strconv.Itoa(l.Samples), ex)
 	}
 	if err := t.render(w, true); err != nil {
 		return err
@@ -289,10 +419,16 @@ func renderCheckMarkdown(w io.Writer, cr *checkReport) error {
 	var notes []string
 	for i := range r.Lines {
 		l := &r.Lines[i]
-		if l.ErrorBudget != nil && l.Samples > 0 {
+		detailed := (l.SlowRequests != nil || l.Errors != nil) && l.Samples > 0 || l.Status == budget.StatusNoMatch
+		if detailed {
 			notes = append(notes, fmt.Sprintf("- %s **%s** (line %d): %s", statusEmoji(l), mdText(l.Title), l.Line, mdText(verdictText(l, r.MinSamples))))
 		}
-		if len(l.Culprits) > 0 && l.ErrorBudget == nil {
+		if er := l.Errors; er != nil && l.Samples > 0 {
+			for _, w := range windowsText(er) {
+				notes = append(notes, "  - "+mdText(w))
+			}
+		}
+		if len(l.Culprits) > 0 && !detailed {
 			notes = append(notes, fmt.Sprintf("- %s **%s** (line %d): %s", statusEmoji(l), mdText(l.Title), l.Line, culpritsIntro(l)))
 		} else if len(l.Culprits) > 0 {
 			notes = append(notes, "  "+culpritsIntro(l))
@@ -325,7 +461,7 @@ func statusEmoji(l *budget.LineResult) string {
 	switch l.Status {
 	case budget.StatusOver:
 		return "❌"
-	case budget.StatusNoData:
+	case budget.StatusNoData, budget.StatusNoMatch:
 		if l.Failed {
 			return "❌"
 		}
@@ -353,6 +489,9 @@ func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 		c := junitCase{Name: l.Title, Classname: "hopbudget." + string(l.Kind)}
 		text := verdictText(l, r.MinSamples)
 		detail := fmt.Sprintf("%s:%d: %s\nmatch: %s\n", r.File, l.Line, text, l.Match)
+		if er := l.Errors; er != nil && l.Samples > 0 {
+			detail += strings.Join(windowsText(er), "\n") + "\n"
+		}
 		for k, cu := range l.Culprits {
 			if k == 0 {
 				detail += culpritsIntro(l) + "\n"
@@ -363,10 +502,10 @@ func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 		case l.Status == budget.StatusOver:
 			c.Failure = &junitMessage{Message: text, Type: "over", Text: detail}
 			s.Failures++
-		case l.Failed: // no data, with --fail-on-no-data
-			c.Failure = &junitMessage{Message: text, Type: "no-data", Text: detail}
+		case l.Failed: // not checked: no match, or too few samples
+			c.Failure = &junitMessage{Message: text, Type: string(l.Status), Text: detail}
 			s.Failures++
-		case l.Status == budget.StatusNoData:
+		case l.Status == budget.StatusNoData || l.Status == budget.StatusNoMatch: // --allow-no-data
 			c.Skipped = &junitMessage{Message: text}
 			s.Skipped++
 		default:
@@ -403,6 +542,9 @@ func renderCheckGitHub(w io.Writer, cr *checkReport) error {
 	for i := range r.Lines {
 		l := &r.Lines[i]
 		msg := verdictText(l, r.MinSamples)
+		if er := l.Errors; er != nil && l.Samples > 0 {
+			msg += "\n" + strings.Join(windowsText(er), "\n")
+		}
 		if len(l.Culprits) > 0 {
 			var cs []string
 			for _, c := range l.Culprits {
@@ -417,10 +559,14 @@ func renderCheckGitHub(w io.Writer, cr *checkReport) error {
 			annotate("error", l.Line, "not enough data: "+l.Title, msg)
 		case l.Status == budget.StatusNoData:
 			annotate("warning", l.Line, "not enough data: "+l.Title, msg)
+		case l.Status == budget.StatusNoMatch && l.Failed:
+			annotate("error", l.Line, "matched nothing: "+l.Title, msg)
+		case l.Status == budget.StatusNoMatch:
+			annotate("warning", l.Line, "matched nothing: "+l.Title, msg)
 		}
 	}
 	for _, wa := range r.Warnings {
-		annotate("warning", wa.Line, "budget line matches nothing", wa.Message)
+		annotate("warning", wa.Line, "budget warning", wa.Message)
 	}
 	for _, wa := range cr.Input.Warnings {
 		fmt.Fprintf(w, "::warning title=%s::%s\n", ghProp("input: "+string(wa.Kind)), ghData(fmt.Sprintf("%d×, e.g. %s", wa.Count, wa.Example)))

@@ -15,6 +15,8 @@ func renderDiff(w io.Writer, format string, dr *diffReport) error {
 		return writeJSON(w, dr)
 	case "junit":
 		return renderDiffJUnit(w, dr)
+	case "github":
+		return renderDiffGitHub(w, dr)
 	}
 	return renderDiffTable(w, dr, format == "markdown")
 }
@@ -64,24 +66,69 @@ func countCell(c *analyze.Change) string {
 	return b + " → " + a
 }
 
+// verdict shows Change.Verdict: one word per item, as the summary counts
+// them.
 func verdict(c *analyze.Change) string {
-	switch {
-	case c.Status == analyze.StatusAdded:
+	switch c.Verdict {
+	case analyze.VerdictAdded:
 		return "only in candidate"
-	case c.Status == analyze.StatusRemoved:
+	case analyze.VerdictRemoved:
 		return "only in base"
-	case len(c.Regressions) > 0:
+	case analyze.VerdictRegression:
 		return "REGRESSION " + strings.Join(c.Regressions, ", ")
-	case c.Significant:
-		return c.Direction
 	}
-	return "~" // benchstat's mark for "no significant change"
+	return c.Verdict // slower, faster, or ~ (benchstat's mark for "no significant change")
 }
 
-// shown says whether the table lists c: everything with -v, else what
-// changed significantly or exists on one side only.
+// gateText is one gate held to a change, e.g. "p99>+10%: p99 +25.6%
+// (+1.20ms, 99.9% interval −3.1ms … +4.0ms): not significant".
+func gateText(g *analyze.GateCheck) string {
+	s := fmt.Sprintf("%s: %s %s (%s", g.Rule, g.Metric, signedPct(g.DeltaPct), signedUs(g.DeltaUs))
+	if g.CILowUs != nil {
+		s += fmt.Sprintf(", %s %s interval %s … %s", levelText(g.Level), g.Method,
+			signedUs(*g.CILowUs), signedUs(*g.CIHighUs))
+	}
+	s += ")"
+	switch {
+	case g.Regression:
+		s += ": REGRESSION"
+	case g.Exceeded:
+		s += ": beyond the threshold, but the interval reaches zero: not a regression"
+	default:
+		s += ": within the threshold"
+	}
+	return s
+}
+
+// hopOp is a hop's operation with its statement, which is part of its
+// identity, when it has one.
+func hopOp(h *analyze.HopChange) string {
+	if h.Statement != "" {
+		return h.Operation + " [" + h.Statement + "]"
+	}
+	return h.Operation
+}
+
+// levelText is a confidence level in percent, two decimals at most.
+func levelText(l float64) string {
+	return strconv.FormatFloat(roundFloat(100*l, 2), 'f', -1, 64) + "%"
+}
+
+// gateNotes are the gates of a change worth a note: those exceeded.
+func gateNotes(c *analyze.Change) []string {
+	var out []string
+	for i := range c.Gates {
+		if g := &c.Gates[i]; g.Exceeded {
+			out = append(out, gateText(g))
+		}
+	}
+	return out
+}
+
+// shown says whether the table lists c: everything with -v, else every
+// verdict but "~" (a regression, a significant shift, one side only).
 func shown(c *analyze.Change, verbose bool) bool {
-	return verbose || c.Significant || c.Status != analyze.StatusBoth
+	return verbose || c.Verdict != analyze.VerdictSame
 }
 
 // changeCells are the columns every row shares after the names.
@@ -103,7 +150,7 @@ func changeCells(c *analyze.Change, fn *notes, subject string) []string {
 	if c.Status == analyze.StatusBoth {
 		p = pValueText(c.PAdjusted)
 	}
-	return []string{countCell(c) + fn.mark(subject, c.Warnings),
+	return []string{countCell(c) + fn.mark(subject, append(gateNotes(c), c.Warnings...)),
 		pctCell(c, b.P50Us, a.P50Us, pd.P50), pctCell(c, b.P95Us, a.P95Us, pd.P95), pctCell(c, b.P99Us, a.P99Us, pd.P99),
 		delta, p, verdict(c)}
 }
@@ -142,6 +189,9 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 	}
 	settings := fmt.Sprintf("Mann–Whitney U test per endpoint and hop, significant when P < %g (%s); critical path: %s; fail on: %s",
 		dr.Alpha, corr, dr.Mode, gate)
+	if len(dr.FailOn) > 0 {
+		settings += fmt.Sprintf(" (a regression: beyond the rule, and its %s confidence interval above zero)", levelText(dr.Level))
+	}
 	if md {
 		fmt.Fprintf(w, "\n%s\n", settings)
 	} else {
@@ -185,7 +235,7 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 		for _, i := range hops {
 			h := &dr.Hops[i]
 			cp := h.CriticalPath
-			row := append([]string{h.From, h.To, h.Operation}, changeCells(&h.Change, &fn, h.From+" → "+h.To+" "+h.Operation)...)
+			row := append([]string{h.From, h.To, hopOp(h)}, changeCells(&h.Change, &fn, h.From+" → "+h.To+" "+hopOp(h))...)
 			cpCell := fmt.Sprintf("%s → %s (%s)", fmtUs(cp.BeforeMeanUs), fmtUs(cp.AfterMeanUs), signedUs(cp.DeltaMeanUs))
 			switch h.Status {
 			case analyze.StatusAdded:
@@ -210,41 +260,32 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 	return nil
 }
 
-// diffSummary is the closing line: what changed, and the gate's verdict.
+// diffSummary is the closing line: the compared items by verdict (they add
+// up), and the gate's verdict.
 func diffSummary(dr *diffReport, hidden int) string {
-	slower, faster, regressions := 0, 0, 0
-	for _, c := range dr.changes() {
-		switch {
-		case !c.Significant:
-		case c.Direction == "slower":
-			slower++
-		case c.Direction == "faster":
-			faster++
-		}
-		if len(c.Regressions) > 0 {
-			regressions++
-		}
-	}
 	var b strings.Builder
 	switch {
 	case dr.Compared == 0:
 		b.WriteString("nothing to compare: no endpoint or hop is on both sides")
-	case dr.Significant == 0:
+	case dr.Regressions+dr.Slower+dr.Faster == 0:
 		fmt.Fprintf(&b, "no significant change in the %s compared", countOf(dr.Compared, "endpoint or hop", "endpoints and hops"))
 	default:
-		fmt.Fprintf(&b, "%d of the %s compared changed significantly (%d slower, %d faster)",
-			dr.Significant, countOf(dr.Compared, "endpoint or hop", "endpoints and hops"), slower, faster)
+		fmt.Fprintf(&b, "of the %s compared: ", countOf(dr.Compared, "endpoint or hop", "endpoints and hops"))
+		if len(dr.FailOn) > 0 {
+			fmt.Fprintf(&b, "%s, ", countOf(dr.Regressions, "regression", "regressions"))
+		}
+		fmt.Fprintf(&b, "%d slower, %d faster, %d without a significant change", dr.Slower, dr.Faster, dr.Unchanged)
+	}
+	if hidden > 0 && dr.Compared > 0 {
+		b.WriteString(" (not shown: -v shows them)")
 	}
 	if one := len(dr.Endpoints) + len(dr.Hops) - dr.Compared; one > 0 {
 		fmt.Fprintf(&b, "; %d on one side only", one)
 	}
-	if hidden > 0 {
-		fmt.Fprintf(&b, "; %d without a significant change not shown (-v shows them)", hidden)
-	}
 	switch {
 	case len(dr.FailOn) == 0:
 	case dr.Failed:
-		fmt.Fprintf(&b, "\nFAILED: %s beyond %s", countOf(regressions, "significant regression", "significant regressions"), strings.Join(dr.FailOn, " or "))
+		fmt.Fprintf(&b, "\nFAILED: %s beyond %s", countOf(dr.Regressions, "significant regression", "significant regressions"), strings.Join(dr.FailOn, " or "))
 	default:
 		fmt.Fprintf(&b, "\npassed: no significant regression beyond %s", strings.Join(dr.FailOn, " or "))
 	}
@@ -279,10 +320,14 @@ func changeText(c *analyze.Change) string {
 		return verdict(c)
 	}
 	b, a, d := c.Before, c.After, c.DeltaPct
-	return fmt.Sprintf("count %d → %d; p50 %s → %s (%s); p95 %s → %s (%s); p99 %s → %s (%s); mean %s → %s (%s); p=%s: %s",
+	s := fmt.Sprintf("count %d → %d; p50 %s → %s (%s); p95 %s → %s (%s); p99 %s → %s (%s); mean %s → %s (%s); p=%s: %s",
 		b.Count, a.Count, fmtUs(b.P50Us), fmtUs(a.P50Us), signedPct(d.P50), fmtUs(b.P95Us), fmtUs(a.P95Us), signedPct(d.P95),
 		fmtUs(b.P99Us), fmtUs(a.P99Us), signedPct(d.P99), fmtUs(b.MeanUs), fmtUs(a.MeanUs), signedPct(d.Mean),
 		pValueText(c.PAdjusted), verdict(c))
+	for i := range c.Gates {
+		s += "\n" + gateText(&c.Gates[i])
+	}
+	return s
 }
 
 // diffCase adds one test case per endpoint and hop: failed when it is a
@@ -295,7 +340,7 @@ func diffCase(name, class string, c *analyze.Change, s *junitSuite) {
 	}
 	jc := junitCase{Name: name, Classname: class, SystemOut: out}
 	switch {
-	case len(c.Regressions) > 0:
+	case c.Verdict == analyze.VerdictRegression:
 		jc.Failure = &junitMessage{Message: "significant regression beyond " + strings.Join(c.Regressions, ", "),
 			Type: "regression", Text: changeText(c)}
 		s.Failures++
@@ -318,9 +363,41 @@ func renderDiffJUnit(w io.Writer, dr *diffReport) error {
 	hops := junitSuite{Name: "hopbudget diff: hops", Properties: props}
 	for i := range dr.Hops {
 		h := &dr.Hops[i]
-		diffCase(h.From+" → "+h.To+" "+h.Operation, "hopbudget.diff.hop", &h.Change, &hops)
+		diffCase(h.From+" → "+h.To+" "+hopOp(h), "hopbudget.diff.hop", &h.Change, &hops)
 	}
 	doc := junitSuites{Name: "hopbudget diff", Tests: eps.Tests + hops.Tests, Failures: eps.Failures + hops.Failures,
 		Suites: []junitSuite{eps, hops}}
 	return writeJUnit(w, doc)
+}
+
+// ---- GitHub Actions annotations ----
+
+// renderDiffGitHub writes an error annotation per regression and a warning
+// per other significant slowdown, then the summary.
+func renderDiffGitHub(w io.Writer, dr *diffReport) error {
+	note := func(level, title string, c *analyze.Change) {
+		msg := changeText(c)
+		for _, wa := range c.Warnings {
+			msg += "\nwarning: " + wa
+		}
+		fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProp(title), ghData(msg))
+	}
+	each := func(name string, c *analyze.Change) {
+		switch c.Verdict {
+		case analyze.VerdictRegression:
+			note("error", "regression: "+name, c)
+		case analyze.VerdictSlower:
+			note("warning", "slower: "+name, c)
+		}
+	}
+	for i := range dr.Endpoints {
+		e := &dr.Endpoints[i]
+		each(e.Service+" "+e.Operation, &e.Change)
+	}
+	for i := range dr.Hops {
+		h := &dr.Hops[i]
+		each(h.From+" → "+h.To+" "+hopOp(h), &h.Change)
+	}
+	_, err := fmt.Fprintf(w, "hopbudget diff: %s\n", strings.ReplaceAll(diffSummary(dr, 0), "\n", "; "))
+	return err
 }

@@ -317,8 +317,8 @@ func (row *statRow) budget(lines []*budget.LineResult) {
 	for _, l := range lines {
 		s := l.Percentile + " ≤ " + fmtUs(l.TargetUs)
 		switch {
-		case l.Kind == budget.KindErrorBudget:
-			s = "error budget: " + s
+		case l.Kind == budget.KindSlowRequests:
+			s = "slow requests: " + s
 		case l.On != "duration" && l.On != string(budget.Latency):
 			s = l.On + " " + s
 		}
@@ -335,6 +335,8 @@ func statusText(s budget.Status) string {
 		return "OVER"
 	case budget.StatusNoData:
 		return "no data"
+	case budget.StatusNoMatch:
+		return "no match"
 	}
 	return "ok"
 }
@@ -343,7 +345,7 @@ func statusClass(s budget.Status) string {
 	switch s {
 	case budget.StatusOver:
 		return "over"
-	case budget.StatusNoData:
+	case budget.StatusNoData, budget.StatusNoMatch:
 		return "nodata"
 	case budget.StatusOK:
 		return "ok"
@@ -367,11 +369,7 @@ func budgetSection(r *budget.Result) *budgetView {
 		if l.Status == budget.StatusOver {
 			lv.Exemplar = l.Exemplar
 		}
-		if eb := l.ErrorBudget; eb != nil && l.Samples > 0 {
-			lv.Detail = append(lv.Detail, fmt.Sprintf("%s of %s over %s, %s allowed: burn rate %s (%s)", pctText(eb.Observed),
-				plural(l.Samples, "request"), fmtUs(eb.ThresholdUs), pctText(eb.Allowed),
-				strconv.FormatFloat(eb.BurnRate, 'f', -1, 64), timeRange(eb)))
-		}
+		lv.Detail = append(lv.Detail, lineDetails(l)...)
 		if len(l.Culprits) > 0 {
 			lv.Detail = append(lv.Detail, culpritsIntro(l))
 			for _, c := range l.Culprits {

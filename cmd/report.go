@@ -66,7 +66,8 @@ input gives the same bytes.`,
 	f.StringVarP(&opts.Output, "output", "o", "", "the HTML file to write (required; - for stdout)")
 	f.StringVar(&opts.Budget, "budget", "", "a budget file (YAML) to hold the traces to, as check does")
 	f.IntVar(&opts.MinSamples, "min-samples", budget.DefaultMinSamples, "with --budget: lines with fewer samples are reported as not enough data")
-	f.BoolVar(&opts.FailOnNoData, "fail-on-no-data", false, "with --budget: lines without enough data count as failed, as in check")
+	f.BoolVar(&opts.FailOnNoData, "fail-on-no-data", false, "no effect (deprecated): lines without enough data count as failed, as in check")
+	f.MarkHidden("fail-on-no-data")
 	f.StringVar(&opts.Band, "percentile-band", "p95-p100", "requests of each endpoint whose critical path the icicle shows")
 	f.IntVar(&opts.Top, "top", 30, "hops drawn with charts (0 = all); the table lists every hop")
 	f.IntVar(&opts.Exemplars, "exemplars", 3, "slowest traces drawn as waterfalls, besides those at each endpoint's percentiles")
@@ -133,7 +134,8 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	rep, traces := l.Report, l.Traces()
 	var verdict *budget.Result
 	if l.Budget != nil {
-		verdict = budget.Evaluate(l.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples, FailOnNoData: opts.FailOnNoData})
+		// As check: lines without data fail (report is no gate: it still exits 0).
+		verdict = budget.Evaluate(l.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples})
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.

@@ -108,44 +108,48 @@ func pctBars(p50, p95, p99 int64, lines []*budget.LineResult) []pctBar {
 	return bars
 }
 
-// budgetIndex finds the budget lines that hold an endpoint or a hop.
+// budgetIndex finds the budget lines that hold an endpoint or a hop, by
+// the rows' structured keys (never by display text, whose wording may
+// change).
 type budgetIndex struct {
-	byMatch map[string][]*budget.LineResult
+	endpoints map[analyze.EndpointKey][]*budget.LineResult // lines on an endpoint's duration
+	hops      map[analyze.HopKey][]*budget.LineResult      // hop lines (latency, network, critical path)
 }
 
 func newBudgetIndex(r *budget.Result) budgetIndex {
-	x := budgetIndex{byMatch: map[string][]*budget.LineResult{}}
+	x := budgetIndex{endpoints: map[analyze.EndpointKey][]*budget.LineResult{}, hops: map[analyze.HopKey][]*budget.LineResult{}}
 	if r == nil {
 		return x
 	}
 	for i := range r.Lines {
 		l := &r.Lines[i]
-		k := string(l.Kind) + "\x00" + l.Match
-		x.byMatch[k] = append(x.byMatch[k], l)
+		switch {
+		case (l.Kind == budget.KindEndpoint || l.Kind == budget.KindSlowRequests) && l.Endpoint != nil:
+			x.endpoints[*l.Endpoint] = append(x.endpoints[*l.Endpoint], l)
+		case l.Kind == budget.KindHop && l.Hop != nil:
+			x.hops[*l.Hop] = append(x.hops[*l.Hop], l)
+		}
 	}
 	return x
 }
 
-// endpointKey and hopKey are budget.LineResult.Match of an endpoint and a
-// hop ("service: operation", "from → to: operation").
+// endpointKey and hopKey are the display names of an endpoint and a hop
+// ("service: operation", "from → to: operation"): for people only; budget
+// lines are found by budgetIndex's structured keys.
 func endpointKey(service, op string) string { return service + ": " + op }
 func hopKey(h *analyze.Hop) string          { return h.From + " → " + h.To + ": " + h.Operation }
 
 // endpoint returns the lines on an endpoint's duration: its targets and
-// error budgets (layers are per endpoint too, but on the calls under it).
+// slow-request budgets (layers are per endpoint too, but on the calls
+// under it; error rates are not durations).
 func (x budgetIndex) endpoint(service, op string) []*budget.LineResult {
-	m := endpointKey(service, op)
-	var out []*budget.LineResult
-	for _, k := range []budget.Kind{budget.KindEndpoint, budget.KindErrorBudget} {
-		out = append(out, x.byMatch[string(k)+"\x00"+m]...)
-	}
-	return out
+	return x.endpoints[analyze.EndpointKey{Service: service, Operation: op}]
 }
 
 // hop returns the lines on a hop's latency, and all its lines (network,
 // critical path) for the table.
 func (x budgetIndex) hop(h *analyze.Hop) (latency, all []*budget.LineResult) {
-	all = x.byMatch[string(budget.KindHop)+"\x00"+hopKey(h)]
+	all = x.hops[h.Key()]
 	for _, l := range all {
 		if l.On == string(budget.Latency) {
 			latency = append(latency, l)
