@@ -76,9 +76,9 @@ func TestBuildProfile(t *testing.T) {
 	traces = append(traces, mkTrace(99, sp{id: 1, start: 0, end: 7, svc: "fe", op: "POST /x"}))
 
 	p := BuildProfile(traces, DefaultOptions(), Band{})
-	names := func(st ProfileStack) string {
+	names := func(i int) string {
 		var fs []string
-		for _, f := range st.Frames {
+		for _, f := range p.Path(i, nil) {
 			fs = append(fs, p.Frames[f].Name())
 		}
 		return strings.Join(fs, ";")
@@ -97,9 +97,9 @@ func TestBuildProfile(t *testing.T) {
 	}
 	got := map[string][3]int64{}
 	var order []string
-	for _, st := range p.Stacks {
-		got[names(st)] = st.Us
-		order = append(order, names(st))
+	for i, st := range p.Stacks {
+		got[names(i)] = st.Us
+		order = append(order, names(i))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stacks:\n got %v\nwant %v", got, want)
@@ -155,7 +155,7 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 		got := map[string]int64{}
 		for _, st := range p.Stacks {
 			if v := st.Us[SampleCriticalPath]; v != 0 {
-				got[p.Frames[st.Frames[len(st.Frames)-1]].Name()] += v
+				got[p.Frames[st.Frame].Name()] += v
 			}
 		}
 		if !reflect.DeepEqual(got, want) {

@@ -387,13 +387,13 @@ func budgetSection(r *budget.Result) *budgetView {
 }
 
 func tailSection(tail *analyze.Profile, heat []*analyze.Profile) tailView {
-	m := icicle(tail)
-	tv := tailView{Band: tail.Band.String(), Requests: tail.Traces, Icicle: icicleChart(m), Omitted: m.Omitted}
+	m := analyze.NewIcicle(tail, flameMaxDepth, flameMaxNodes, flameMinShare)
+	tv := tailView{Band: tail.Band.String(), Requests: tail.Traces, Icicle: icicleChart(tail, m), Omitted: m.Omitted}
 	if tail.Traces > 0 {
 		tv.Summary = fmt.Sprintf("%s in the band (%s of each endpoint's requests by duration), %s of critical path per request",
 			plural(tail.Traces, "request"), tail.Band, fmtUs(m.TotalNs/int64(tail.Traces)/1000))
 	}
-	hm := heatmap(tail, heat)
+	hm := analyze.NewHeatmap(tail, heat, heatRowsMax)
 	for _, p := range hm.Bands {
 		b := heatBandView{Label: p.Band.String(), Requests: p.Traces}
 		if p.Traces > 0 {
@@ -402,13 +402,17 @@ func tailSection(tail *analyze.Profile, heat []*analyze.Profile) tailView {
 		tv.Bands = append(tv.Bands, b)
 	}
 	for _, row := range hm.Rows {
-		rv := heatRowView{Leaf: row.Path[len(row.Path)-1], Path: pathText(row.Path)}
+		names := make([]string, len(row.Path))
+		for i, f := range row.Path {
+			names[i] = f.Name()
+		}
+		rv := heatRowView{Leaf: names[len(names)-1], Path: pathText(names)}
 		for b, c := range row.Cells {
 			text := fmtUs(c.MeanNs / 1000)
 			if c.Ns == 0 {
 				text = "–"
 			}
-			rv.Cells = append(rv.Cells, heatCellView{Text: text, Level: c.Level, Ns: c.Ns,
+			rv.Cells = append(rv.Cells, heatCellView{Text: text, Level: heatLevel(c.Share), Ns: c.Ns,
 				Title: fmt.Sprintf("%s per request in %s (%s of its critical path)", fmtUs(c.MeanNs/1000), hm.Bands[b].Band, pctText(c.Share))})
 		}
 		tv.Rows = append(tv.Rows, rv)
@@ -690,9 +694,8 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 
 // icicleChart draws the icicle: the top box is every kept request, below
 // it each call path's box as wide as its critical-path time.
-func icicleChart(m flameModel) template.HTML {
+func icicleChart(p *analyze.Profile, m analyze.Icicle) template.HTML {
 	const w, rowH = 1000.0, 20.0
-	p := m.Profile
 	if m.TotalNs == 0 {
 		return ""
 	}
@@ -701,18 +704,20 @@ func icicleChart(m flameModel) template.HTML {
 	var sb strings.Builder
 	svgOpen(&sb, "icicle", w, h, fmt.Sprintf("Icicle of the critical path of %s (%s of each endpoint): %s per request; each box is a call path, as wide as its share of the critical path",
 		plural(m.Requests, "request"), p.Band, per(m.TotalNs)))
-	for _, n := range m.Nodes {
+	var path []int32
+	for _, n := range m.Boxes {
 		x := float64(n.OffsetNs) / float64(m.TotalNs) * w
 		bw := float64(n.TotalNs) / float64(m.TotalNs) * w
 		y := float64(n.Depth) * rowH
 		label, colour, tip := "all requests", -1, ""
-		names := make([]string, len(n.Frames))
-		for i, f := range n.Frames {
-			names[i] = p.Frames[f].Name()
-		}
-		if len(n.Frames) > 0 {
+		if n.Stack >= 0 {
+			path = p.Path(int(n.Stack), path)
+			names := make([]string, len(path))
+			for i, f := range path {
+				names[i] = p.Frames[f].Name()
+			}
 			label = names[len(names)-1]
-			colour = serviceColour(p.Frames[n.Frames[len(n.Frames)-1]].Service)
+			colour = serviceColour(p.Frames[path[len(path)-1]].Service)
 			tip = fmt.Sprintf("%s\n%s per request (%s of the tail's critical path); %s in the span itself",
 				pathText(names), per(n.TotalNs), pctText(float64(n.TotalNs)/float64(m.TotalNs)), per(n.SelfNs))
 		} else {

@@ -130,38 +130,46 @@ func TestReportModels(t *testing.T) {
 
 	// Icicle: the top box is the profile's total; every box holds its own
 	// stack's time and its children's.
-	m := icicle(in.Tail)
-	if m.Nodes[0].TotalNs != in.Tail.TotalNs[analyze.SampleCriticalPath] || m.Requests != in.Tail.Traces || m.Requests == 0 {
-		t.Errorf("icicle total %d ns for %d requests, profile %d ns, %d traces", m.Nodes[0].TotalNs, m.Requests,
+	m := analyze.NewIcicle(in.Tail, flameMaxDepth, flameMaxNodes, flameMinShare)
+	if m.Boxes[0].TotalNs != in.Tail.TotalNs[analyze.SampleCriticalPath] || m.Requests != in.Tail.Traces || m.Requests == 0 {
+		t.Errorf("icicle total %d ns for %d requests, profile %d ns, %d traces", m.Boxes[0].TotalNs, m.Requests,
 			in.Tail.TotalNs[analyze.SampleCriticalPath], in.Tail.Traces)
 	}
+	pathName := func(p *analyze.Profile, i int) string {
+		var names []string
+		for _, f := range p.Path(i, nil) {
+			names = append(names, p.Frames[f].Name())
+		}
+		return strings.Join(names, ";")
+	}
 	self := map[string]int64{}
-	for _, st := range in.Tail.Stacks {
-		self[fmt.Sprint(st.Frames)] = st.Ns[analyze.SampleCriticalPath]
+	for i, st := range in.Tail.Stacks {
+		self[pathName(in.Tail, i)] = st.Ns[analyze.SampleCriticalPath]
 	}
 	kids := map[int]int64{}
 	var stack []int // open boxes by depth
-	for i, n := range m.Nodes {
+	for i, n := range m.Boxes {
 		if n.Depth > 0 {
-			if got, want := n.SelfNs, self[fmt.Sprint(n.Frames)]; got != want {
-				t.Errorf("box %v: self %d, profile stack %d", n.Frames, got, want)
+			name := pathName(in.Tail, int(n.Stack))
+			if got, want := n.SelfNs, self[name]; got != want || strings.Count(name, ";") != n.Depth-1 {
+				t.Errorf("box %s at depth %d: self %d, profile stack %d", name, n.Depth, got, want)
 			}
 			stack = stack[:n.Depth]
 			kids[stack[n.Depth-1]] += n.TotalNs
-			if p := m.Nodes[stack[n.Depth-1]]; n.OffsetNs < p.OffsetNs || n.OffsetNs+n.TotalNs > p.OffsetNs+p.TotalNs {
-				t.Errorf("box %v outside its parent", n.Frames)
+			if p := m.Boxes[stack[n.Depth-1]]; n.OffsetNs < p.OffsetNs || n.OffsetNs+n.TotalNs > p.OffsetNs+p.TotalNs {
+				t.Errorf("box %s outside its parent", name)
 			}
 		}
 		stack = append(stack[:n.Depth], i)
 	}
-	for i, n := range m.Nodes {
+	for i, n := range m.Boxes {
 		if kids[i]+n.SelfNs > n.TotalNs {
-			t.Errorf("box %v: children %d + self %d > total %d", n.Frames, kids[i], n.SelfNs, n.TotalNs)
+			t.Errorf("box %d: children %d + self %d > total %d", i, kids[i], n.SelfNs, n.TotalNs)
 		}
 	}
 
 	// Heatmap: each cell is the band profile's stack, per request.
-	hm := heatmap(in.Tail, in.Heat)
+	hm := analyze.NewHeatmap(in.Tail, in.Heat, heatRowsMax)
 	if len(hm.Rows) == 0 || len(hm.Bands) != len(heatBands) {
 		t.Fatalf("heatmap %d rows, %d bands", len(hm.Rows), len(hm.Bands))
 	}
@@ -170,17 +178,17 @@ func TestReportModels(t *testing.T) {
 			t.Errorf("band %d is %s", b, p.Band)
 		}
 		byPath := map[string]int64{}
-		for _, st := range p.Stacks {
-			var names []string
-			for _, f := range st.Frames {
-				names = append(names, p.Frames[f].Name())
-			}
-			byPath[strings.Join(names, ";")] = st.Ns[analyze.SampleCriticalPath]
+		for i, st := range p.Stacks {
+			byPath[pathName(p, i)] = st.Ns[analyze.SampleCriticalPath]
 		}
 		for _, row := range hm.Rows {
 			c := row.Cells[b]
-			if want := byPath[strings.Join(row.Path, ";")]; c.Ns != want || c.MeanNs != want/int64(max(1, p.Traces)) {
-				t.Errorf("%s in %s: %d ns (mean %d), profile %d over %d requests", row.Path, p.Band, c.Ns, c.MeanNs, want, p.Traces)
+			var names []string
+			for _, f := range row.Path {
+				names = append(names, f.Name())
+			}
+			if want := byPath[strings.Join(names, ";")]; c.Ns != want || c.MeanNs != want/int64(max(1, p.Traces)) {
+				t.Errorf("%s in %s: %d ns (mean %d), profile %d over %d requests", names, p.Band, c.Ns, c.MeanNs, want, p.Traces)
 			}
 		}
 	}

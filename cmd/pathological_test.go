@@ -1,0 +1,141 @@
+package cmd
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"hopbudget/tracefmt"
+)
+
+// Pathological traces (issue 17): a chain of n spans, each the only child
+// of the one before, and a fan-out of one root with n children. Names
+// repeat every few spans, as a recursive call would, but not along the
+// whole chain, so stacks do not collapse by name.
+
+var writePatho = flag.String("write-pathological", "", "write chain-N, fanout-N, cycle-N and skewed-N OTLP JSON files (N = 10k, 100k) into this folder, for measuring the built binary")
+
+const pathoBase = int64(1_700_000_000_000_000_000)
+
+func pathoID(i int) tracefmt.SpanID {
+	return tracefmt.SpanID{0: 1, 4: byte(i >> 24), 5: byte(i >> 16), 6: byte(i >> 8), 7: byte(i)}
+}
+
+// chainTrace: span i (1µs after its parent starts, 1µs before it ends)
+// is the only child of span i−1.
+func chainTrace(n int) tracefmt.Trace {
+	tid := tracefmt.TraceID{0: 0xc4, 15: 1}
+	tr := tracefmt.Trace{ID: tid}
+	attrs := &tracefmt.Attrs{}
+	const us = int64(1000)
+	for i := range n {
+		s := &tracefmt.Span{TraceID: tid, SpanID: pathoID(i + 1), Service: "svc" + strconv.Itoa(i%7), Operation: "call" + strconv.Itoa(i%11),
+			Start: int64(i) * us, End: int64(2*n-i) * us, Attrs: attrs}
+		if i > 0 {
+			s.Parent = pathoID(i)
+		}
+		tr.Spans = append(tr.Spans, s)
+	}
+	return tr
+}
+
+// cycleTrace: chainTrace whose first span names the last as its parent:
+// a 100k-span loop for the cycles pass to break.
+func cycleTrace(n int) tracefmt.Trace {
+	tr := chainTrace(n)
+	tr.Spans[0].Parent = pathoID(n)
+	return tr
+}
+
+// skewedChainTrace: chainTrace where every other service's clock runs
+// 5 ms ahead, so children start before their parents (clock-skew pass).
+func skewedChainTrace(n int) tracefmt.Trace {
+	tr := chainTrace(n)
+	for i, s := range tr.Spans {
+		if i%2 == 1 {
+			s.Service = "skewed" + strconv.Itoa(i%5)
+			s.Start -= 5_000_000
+			s.End -= 5_000_000
+		}
+	}
+	return tr
+}
+
+// fanoutTrace: a root with n−1 children, staggered and overlapping.
+func fanoutTrace(n int) tracefmt.Trace {
+	tid := tracefmt.TraceID{0: 0xf0, 15: 1}
+	tr := tracefmt.Trace{ID: tid}
+	attrs := &tracefmt.Attrs{}
+	const us = int64(1000)
+	tr.Spans = append(tr.Spans, &tracefmt.Span{TraceID: tid, SpanID: pathoID(1), Service: "root", Operation: "GET /fan",
+		Start: 0, End: int64(n+1000) * us, Attrs: attrs})
+	for i := 1; i < n; i++ {
+		tr.Spans = append(tr.Spans, &tracefmt.Span{TraceID: tid, SpanID: pathoID(i + 1), Parent: pathoID(1),
+			Service: "svc" + strconv.Itoa(i%7), Operation: "call" + strconv.Itoa(i%11),
+			Start: int64(i) * us, End: int64(i+1+i%997) * us, Attrs: attrs})
+	}
+	return tr
+}
+
+// writePathoJSON writes tr as OTLP JSON, one resource per span.
+func writePathoJSON(t testing.TB, tr tracefmt.Trace, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := []byte(`{"resourceSpans":[`)
+	for i, s := range tr.Spans {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		parent := ""
+		if !s.Parent.IsZero() {
+			parent = `"parentSpanId":"` + s.Parent.String() + `",`
+		}
+		b = fmt.Appendf(b, `{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":%q}}]},"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%s",%s"name":%q,"kind":2,"startTimeUnixNano":"%d","endTimeUnixNano":"%d"}]}]}`,
+			s.Service, tr.ID, s.SpanID, parent, s.Operation, pathoBase+s.Start, pathoBase+s.End)
+		if len(b) > 1<<20 {
+			if _, err := f.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "]}"...)
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWritePathological writes the measurement inputs with
+// -write-pathological DIR; without it, it checks that small ones read back
+// as one trace of n spans.
+func TestWritePathological(t *testing.T) {
+	dir, sizes := *writePatho, []int{10_000, 100_000}
+	if dir == "" {
+		dir, sizes = t.TempDir(), []int{50}
+	}
+	for _, n := range sizes {
+		for name, tr := range map[string]tracefmt.Trace{"chain": chainTrace(n), "fanout": fanoutTrace(n),
+			"cycle": cycleTrace(n), "skewed": skewedChainTrace(n)} {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%d.otlp.json", name, n))
+			writePathoJSON(t, tr, path)
+			if *writePatho != "" {
+				continue
+			}
+			out, stderr, code := run(t, "", "inspect", path)
+			if code != ExitOK || !strings.Contains(out, fmt.Sprintf("%d spans", n)) {
+				t.Errorf("%s: exit %d: %s%s", path, code, out, stderr)
+			}
+		}
+	}
+}
