@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,6 +137,54 @@ func TestWritePathological(t *testing.T) {
 			out, stderr, code := run(t, "", "inspect", path)
 			if code != ExitOK || !strings.Contains(out, fmt.Sprintf("%d spans", n)) {
 				t.Errorf("%s: exit %d: %s%s", path, code, out, stderr)
+			}
+		}
+	}
+}
+
+// Profiles and the report stay linear in a trace's depth and width: for
+// each shape, the output and the bytes allocated for 2n spans are at most
+// 2.5× those for n (a quadratic renderer gives 4×). Sizes, not times, so
+// the test is as fast and as stable on a loaded machine.
+func TestPathologicalLinear(t *testing.T) {
+	dir := t.TempDir()
+	const n = 1000
+	shapes := map[string]func(int) tracefmt.Trace{"chain": chainTrace, "fanout": fanoutTrace, "skewed": skewedChainTrace}
+	cmds := [][]string{
+		{"profile", "--format", "pprof", "-o", "OUT"},
+		{"profile", "--format", "folded", "-o", "OUT"},
+		{"profile", "--format", "speedscope", "-o", "OUT"},
+		{"report", "-o", "OUT"},
+	}
+	for _, shape := range []string{"chain", "fanout", "skewed"} {
+		var in [2]string
+		for k, size := range []int{n, 2 * n} {
+			in[k] = filepath.Join(dir, fmt.Sprintf("%s-%d.otlp.json", shape, size))
+			writePathoJSON(t, shapes[shape](size), in[k])
+		}
+		for _, c := range cmds {
+			name := shape + " " + strings.Join(c[:len(c)-2], " ")
+			var out, alloc [2]int64
+			for k := range in {
+				args := slices.Clone(c)
+				file := filepath.Join(dir, "out")
+				args[len(args)-1] = file
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, stderr, code := run(t, "", append(args, in[k])...)
+				runtime.ReadMemStats(&after)
+				if code != ExitOK {
+					t.Fatalf("%s: exit %d: %s", name, code, stderr)
+				}
+				st, err := os.Stat(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[k], alloc[k] = st.Size(), int64(after.TotalAlloc-before.TotalAlloc)
+			}
+			if float64(out[1]) > 2.5*float64(out[0]) || float64(alloc[1]) > 2.5*float64(alloc[0]) {
+				t.Errorf("%s: output %d → %d bytes, allocated %d → %d bytes from %d to %d spans: not linear",
+					name, out[0], out[1], alloc[0], alloc[1], n, 2*n)
 			}
 		}
 	}
