@@ -221,11 +221,11 @@ func renderProfileSummary(w io.Writer, p *analyze.Profile, format, file string) 
 	for _, e := range p.Endpoints {
 		switch {
 		case p.Band == (analyze.Band{}):
-			fmt.Fprintf(w, "  %s %s: %d requests\n", e.Service, e.Operation, e.Requests)
+			fprintfSafe(w, "  %s %s: %d requests\n", e.Service, e.Operation, e.Requests)
 		case e.Kept == 0:
-			fmt.Fprintf(w, "  %s %s: none of %d requests in %s\n", e.Service, e.Operation, e.Requests, p.Band)
+			fprintfSafe(w, "  %s %s: none of %d requests in %s\n", e.Service, e.Operation, e.Requests, p.Band)
 		default:
-			fmt.Fprintf(w, "  %s %s: %d of %d requests in %s, %s to %s\n", e.Service, e.Operation, e.Kept, e.Requests, p.Band,
+			fprintfSafe(w, "  %s %s: %d of %d requests in %s, %s to %s\n", e.Service, e.Operation, e.Kept, e.Requests, p.Band,
 				fmtUs(e.MinNs/1000), fmtUs(e.MaxNs/1000))
 		}
 	}
