@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -100,8 +101,10 @@ func writePathoJSON(t testing.TB, tr tracefmt.Trace, path string) {
 		if !s.Parent.IsZero() {
 			parent = `"parentSpanId":"` + s.Parent.String() + `",`
 		}
-		b = fmt.Appendf(b, `{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":%q}}]},"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%s",%s"name":%q,"kind":2,"startTimeUnixNano":"%d","endTimeUnixNano":"%d"}]}]}`,
-			s.Service, tr.ID, s.SpanID, parent, s.Operation, pathoBase+s.Start, pathoBase+s.End)
+		svc, _ := json.Marshal(s.Service)
+		op, _ := json.Marshal(s.Operation)
+		b = fmt.Appendf(b, `{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":%s}}]},"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%s",%s"name":%s,"kind":2,"startTimeUnixNano":"%d","endTimeUnixNano":"%d"}]}]}`,
+			svc, tr.ID, s.SpanID, parent, op, pathoBase+s.Start, pathoBase+s.End)
 		if len(b) > 1<<20 {
 			if _, err := f.Write(b); err != nil {
 				t.Fatal(err)

@@ -68,7 +68,8 @@ func writePprof(w io.Writer, p *analyze.Profile, mode analyze.Mode) error {
 }
 
 // foldedName keeps a frame on its line and in its place: ';' separates
-// frames and a newline ends the line, so both become '_'.
+// frames and a newline ends the line, so both become '_' (other control
+// characters are escaped by safeText).
 var foldedName = strings.NewReplacer(";", "_", "\n", "_", "\r", "_")
 
 // writeFolded writes one "root;…;leaf value" line per stack with a non-zero
@@ -79,7 +80,7 @@ func writeFolded(w io.Writer, p *analyze.Profile, t int) error {
 	bw := bufio.NewWriter(w)
 	names := make([]string, len(p.Frames))
 	for i, f := range p.Frames {
-		names[i] = foldedName.Replace(f.Name())
+		names[i] = safeText(foldedName.Replace(f.Name()))
 	}
 	var line []byte
 	ends := make([]int, 0, 64) // ends[d]: the line's length with d+1 frames
