@@ -40,7 +40,7 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 	f := c.Flags()
 	opts.Input.addFlags(f)
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or markdown")
-	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups")
+	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups (oldest first, ties by trace ID)")
 	f.IntVar(&opts.Top, "top", 10, "rows in the hop and fan-in tables (0 = all)")
 	f.StringVar(&opts.Sort, "sort", "p99", "order of the main hop table: p99, share, count, errors or name")
 	opts.analysisFlags.addFlags(f)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"hopbudget/analyze"
 	"hopbudget/tracefmt"
 )
 
@@ -38,6 +39,8 @@ func readInputs(s *Streams, paths []string, o inputOptions) (*tracefmt.Result, e
 	if err != nil {
 		return nil, inputError(err)
 	}
+	// One trace order whatever the order of the files (issue 17 item 9).
+	analyze.SortTraces(res.Traces)
 	return res, nil
 }
 

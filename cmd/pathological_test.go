@@ -192,3 +192,43 @@ func TestPathologicalLinear(t *testing.T) {
 		}
 	}
 }
+
+// The order the files are given changes nothing: exemplars tie by trace
+// order, and the trace order is by start, then trace ID (issue 17 item 9).
+func TestInputOrderIndependent(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for f := range 3 {
+		tr := fanoutTrace(4)
+		tr.ID[15] = byte(10 - f) // later files hold smaller IDs
+		for _, s := range tr.Spans {
+			s.TraceID = tr.ID
+		}
+		files = append(files, filepath.Join(dir, fmt.Sprintf("f%d.otlp.json", f)))
+		writePathoJSON(t, tr, files[f])
+	}
+	reversed := slices.Clone(files)
+	slices.Reverse(reversed)
+	for _, args := range [][]string{
+		{"analyze", "-o", "json", "--per-trace"},
+		{"analyze", "--per-trace"},
+		{"profile", "--slowest", "50%"},
+		{"report", "-o", "-"},
+	} {
+		// The input summary lists the files as given: leave those lines out.
+		noFiles := func(s string) string {
+			var keep []string
+			for _, l := range strings.Split(s, "\n") {
+				if !strings.Contains(l, dir) {
+					keep = append(keep, l)
+				}
+			}
+			return strings.Join(keep, "\n")
+		}
+		a, _, _ := run(t, "", append(slices.Clone(args), files...)...)
+		b, _, _ := run(t, "", append(slices.Clone(args), reversed...)...)
+		if a, b = noFiles(a), noFiles(b); a != b || a == "" {
+			t.Errorf("%s: the output depends on the order of the files:\n%s", strings.Join(args, " "), diffLines(a, b))
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,9 +135,11 @@ func findTrace(traces []tracefmt.Trace, id string) (*tracefmt.Trace, error) {
 		return &traces[prefixed[0]], nil
 	}
 	var ids []string
-	for _, i := range prefixed[:min(5, len(prefixed))] {
+	for _, i := range prefixed {
 		ids = append(ids, traces[i].ID.String())
 	}
+	slices.Sort(ids) // the first few by ID, whatever the trace order
+	ids = ids[:min(5, len(ids))]
 	more := ""
 	if len(prefixed) > 5 {
 		more = fmt.Sprintf(", … (%d in all)", len(prefixed))
