@@ -35,14 +35,11 @@ func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
 // hopSorts order the main hop table; ties fall back to the report's order.
 var hopSorts = map[string]func(a, b *analyze.Hop) bool{
 	"p99":    func(a, b *analyze.Hop) bool { return a.P99Us > b.P99Us },
-	"share":  func(a, b *analyze.Hop) bool { return cpTotal(a) > cpTotal(b) },
+	"share":  func(a, b *analyze.Hop) bool { return a.CriticalPathTotalUs > b.CriticalPathTotalUs },
 	"count":  func(a, b *analyze.Hop) bool { return a.Count > b.Count },
 	"errors": func(a, b *analyze.Hop) bool { return a.ErrorRate > b.ErrorRate },
 	"name":   func(a, b *analyze.Hop) bool { return false },
 }
-
-// cpTotal is the hop's whole critical-path time over the traces it is in.
-func cpTotal(h *analyze.Hop) int64 { return h.CriticalPathMeanUs * int64(h.Traces) }
 
 func sortedHops(hops []analyze.Hop, by string) []*analyze.Hop {
 	out := make([]*analyze.Hop, len(hops))

@@ -169,8 +169,8 @@ func worst(lines []*budget.LineResult) budget.Status {
 }
 
 // reportHops orders the hops for the report: over budget first, then
-// those with a budget line, then by critical-path time (mean × traces, as
-// analyze's share table), ties in report order.
+// those with a budget line, then by critical-path time (the exact total,
+// as analyze's --sort share), ties in report order.
 func reportHops(r *analyze.Report, bx budgetIndex) []*analyze.Hop {
 	rank := func(h *analyze.Hop) int {
 		_, all := bx.hop(h)
@@ -190,7 +190,7 @@ func reportHops(r *analyze.Report, bx budgetIndex) []*analyze.Hop {
 		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
 			return c
 		}
-		return cmp.Compare(cpTotal(b), cpTotal(a))
+		return cmp.Compare(b.CriticalPathTotalUs, a.CriticalPathTotalUs)
 	})
 	return out
 }
