@@ -29,3 +29,27 @@ func TestHopCriticalPathTotal(t *testing.T) {
 		t.Error("no hop whose mean × traces loses time to truncation: the test shows nothing")
 	}
 }
+
+// A layout's totals are its segments' and fan-in groups' sums, so the
+// waterfall (trace, the report) shows them without adding up.
+func TestLayoutTotals(t *testing.T) {
+	traces, _ := generate(t, "-scenario", "mixed", "-traces", "60", "-seed", "9")
+	for i := range traces {
+		l := Layout(&traces[i], DefaultOptions())
+		var cp, wait int64
+		owners := map[int32]bool{}
+		for _, sg := range l.Segments {
+			cp += sg.EndNs - sg.StartNs
+			if sg.EndNs > sg.StartNs {
+				owners[sg.Span] = true
+			}
+		}
+		for _, g := range l.FanIn {
+			wait += g.WaitNs
+		}
+		if l.CriticalPathNs != cp || l.CriticalPathSpans != len(owners) || l.FanInWaitNs != wait {
+			t.Errorf("trace %s: path %d ns over %d spans, fan-in %d ns; segments %d ns over %d, groups %d ns",
+				l.Detail.TraceID, l.CriticalPathNs, l.CriticalPathSpans, l.FanInWaitNs, cp, len(owners), wait)
+		}
+	}
+}

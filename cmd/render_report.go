@@ -462,14 +462,8 @@ func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
 	for k := 0; k <= 4; k++ {
 		v.Ticks = append(v.Ticks, wfTick{Pos: num(float64(k) * 25), Label: fmtUs(int64(float64(k)/4*span) / 1000)})
 	}
-	var owned int64
-	owners := 0
 	for i := range l.Spans {
 		s := &l.Spans[i]
-		if s.CriticalNs > 0 {
-			owned += s.CriticalNs
-			owners++
-		}
 		if !show[i] {
 			continue
 		}
@@ -517,13 +511,9 @@ func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
 		v.Rows = append(v.Rows, row)
 	}
 	v.Hidden = len(l.Spans) - v.Shown
-	v.Path = fmt.Sprintf("critical path: %s over %s", fmtUs(owned/1000), plural(owners, "span"))
+	v.Path = fmt.Sprintf("critical path: %s over %s", fmtUs(l.CriticalPathNs/1000), plural(l.CriticalPathSpans, "span"))
 	if len(l.FanIn) > 0 {
-		var wait int64
-		for _, g := range l.FanIn {
-			wait += g.WaitNs
-		}
-		v.FanIn = fmt.Sprintf("fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), fmtUs(wait/1000))
+		v.FanIn = fmt.Sprintf("fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), fmtUs(l.FanInWaitNs/1000))
 	}
 	if len(l.Warnings) > 0 {
 		n := map[string]int{}

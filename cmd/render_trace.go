@@ -307,20 +307,9 @@ func renderTrace(w io.Writer, l *analyze.TraceLayout, o traceRender) error {
 		}
 		fmt.Fprintf(w, "%d of %s shown (%d hidden by %s)\n", len(lines), plural(len(l.Spans), "span"), hidden, strings.Join(why, ", "))
 	}
-	owners, owned := 0, int64(0)
-	for i := range l.Spans {
-		if l.Spans[i].CriticalNs > 0 {
-			owners++
-			owned += l.Spans[i].CriticalNs
-		}
-	}
-	fmt.Fprintf(w, "critical path: %s over %s", durText(owned, plain), plural(owners, "span"))
+	fmt.Fprintf(w, "critical path: %s over %s", durText(l.CriticalPathNs, plain), plural(l.CriticalPathSpans, "span"))
 	if len(l.FanIn) > 0 {
-		var wait int64
-		for _, g := range l.FanIn {
-			wait += g.WaitNs
-		}
-		fmt.Fprintf(w, "; fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), durText(wait, plain))
+		fmt.Fprintf(w, "; fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), durText(l.FanInWaitNs, plain))
 	}
 	fmt.Fprintln(w)
 	if len(l.Warnings) > 0 {
