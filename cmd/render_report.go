@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
@@ -648,6 +649,10 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 	if hi-lo < 2 {
 		steps = []float64{1, 2, 5}
 	}
+	// A label is drawn only clear of the one before it ("50.0ms100.0ms"
+	// otherwise): tickCharW is a generous width of a 9.5px digit.
+	const tickCharW, tickGap = 5.8, 4.0
+	lastRight := math.Inf(-1)
 	for e := math.Floor(lo); e <= hi; e++ {
 		for _, m := range steps {
 			v := m * math.Pow(10, e)
@@ -656,13 +661,19 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 			}
 			xe := x(v)
 			fmt.Fprintf(&sb, `<line x1="%s" x2="%s" y1="%s" y2="%s" class="ax"/>`, num(xe), num(xe), num(plotH), num(plotH+3))
-			anchor := "middle"
+			label := fmtUs(int64(v) / 1000)
+			lw := tickCharW * float64(utf8.RuneCountInString(label))
+			anchor, left := "middle", xe-lw/2
 			if xe < 14 {
-				anchor = "start"
+				anchor, left = "start", xe
 			} else if xe > w-14 {
-				anchor = "end"
+				anchor, left = "end", xe-lw
 			}
-			fmt.Fprintf(&sb, `<text x="%s" y="%s" text-anchor="%s" class="tk">%s</text>`, num(xe), num(h-2), anchor, esc(fmtUs(int64(v)/1000)))
+			if left < lastRight+tickGap {
+				continue
+			}
+			lastRight = left + lw
+			fmt.Fprintf(&sb, `<text x="%s" y="%s" text-anchor="%s" class="tk">%s</text>`, num(xe), num(h-2), anchor, esc(label))
 		}
 	}
 	for _, m := range []struct {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
@@ -392,5 +395,39 @@ func TestReportEscapes(t *testing.T) {
 	}
 	if strings.Count(page, "<script>") != 1 || !strings.Contains(page, "&lt;/title&gt;&lt;script&gt;x()") {
 		t.Error("names missing or scripts added")
+	}
+}
+
+// Tick labels of a histogram never run into each other ("50.0ms100.0ms"):
+// for every span of samples, consecutive labels are at least half their
+// widths apart at 5 px a character (9.5px digits are wider).
+func TestHistogramTickLabels(t *testing.T) {
+	tick := regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" text-anchor="(\w+)" class="tk">([^<]*)</text>`)
+	for _, r := range [][2]int64{{20e6, 150e6}, {1e6, 9e6}, {3e3, 40e6}, {50e6, 100e6}, {1e3, 1e12}} {
+		var samples []int64
+		for v := r[0]; v <= r[1]; v += max(1, (r[1]-r[0])/50) {
+			samples = append(samples, v)
+		}
+		svg := string(histChart(histogram(samples), samples[0]/1000, samples[0]/1000, samples[0]/1000, nil, "calls", "test"))
+		ms := tick.FindAllStringSubmatch(svg, -1)
+		if len(ms) < 2 {
+			t.Errorf("%v: %d labels", r, len(ms))
+		}
+		lastRight := -1e9
+		for _, m := range ms {
+			x, _ := strconv.ParseFloat(m[1], 64)
+			w := 5 * float64(utf8.RuneCountInString(html.UnescapeString(m[3])))
+			left := x - w/2
+			switch m[2] {
+			case "start":
+				left = x
+			case "end":
+				left = x - w
+			}
+			if left < lastRight {
+				t.Errorf("%v: label %q at %s overlaps the one before:\n%s", r, m[3], m[1], svg)
+			}
+			lastRight = left + w
+		}
 	}
 }
