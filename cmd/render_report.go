@@ -48,7 +48,7 @@ type reportInput struct {
 	Mode    string
 	Tail    *analyze.Profile   // the --percentile-band profile
 	Heat    []*analyze.Profile // one per heatBands
-	Picks   []exemplarPick
+	Picks   []analyze.ExemplarPick
 	Layouts []*analyze.TraceLayout // per pick
 	Top     int                    // hops charted (0 = all)
 }
@@ -449,7 +449,7 @@ func candidateView(rank int, c *analyze.Candidate) candView {
 
 // ---- waterfalls ----
 
-func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
+func waterfallView(l *analyze.TraceLayout, p analyze.ExemplarPick, open bool) wfView {
 	d := &l.Detail
 	v := wfView{Anchor: "trace-" + d.TraceID, TraceID: d.TraceID, Why: p.Why, Root: endpointKey(d.RootService, d.RootOperation),
 		Duration: fmtUs(d.DurationUs), Spans: len(l.Spans), Roots: d.Roots, Open: open}

@@ -151,17 +151,12 @@ func computeReport(s *Streams, opts *ReportOptions) (*reportInput, error) {
 	profiles := analyze.BuildProfiles(res.Traces, aopts, append([]analyze.Band{band}, heatBands...))
 
 	// The exemplars: analysed again, alone, for their span layout.
-	picks := pickExemplars(rep, verdict, opts.Exemplars)
-	want := map[tracefmt.TraceID]int{}
+	picks := analyze.PickExemplars(rep, opts.Exemplars, overExemplars(verdict))
+	ids := make([]tracefmt.TraceID, len(picks))
 	for i, p := range picks {
-		want[p.ID] = i
+		ids[i] = p.ID
 	}
-	layouts := make([]*analyze.TraceLayout, len(picks))
-	for i := range res.Traces {
-		if k, ok := want[res.Traces[i].ID]; ok {
-			layouts[k] = analyze.Layout(&res.Traces[i], aopts)
-		}
-	}
+	layouts := analyze.Layouts(res.Traces, ids, aopts)
 	return &reportInput{Title: opts.Title, Input: tracefmt.Summarize(res), Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
 		Tail: profiles[0], Heat: profiles[1:], Picks: picks, Layouts: layouts, Top: opts.Top}, nil
 }

@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"cmp"
-	"encoding/hex"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
-	"hopbudget/tracefmt"
 )
 
 // The models behind the HTML report's charts: the numbers each chart draws,
@@ -213,81 +210,20 @@ func heatLevel(share float64) int { return min(8, int(math.Ceil(math.Sqrt(share)
 
 // ---- exemplars ----
 
-// exemplarPick is a trace to draw and why.
-type exemplarPick struct {
-	TraceID string
-	ID      tracefmt.TraceID
-	Why     []string
-}
+// exemplarOverLines: budget lines over their target whose exemplars are
+// drawn too (after analyze.PickExemplars' own).
+const exemplarOverLines = 3
 
-const (
-	exemplarEndpoints = 4  // endpoints (most requests first) whose p50/p95/p99 traces are drawn
-	exemplarMax       = 12 // waterfalls in all
-	exemplarOverLines = 3  // exemplars of budget lines over their target
-)
-
-// pickExemplars chooses the traces to draw: the slowest requests, the
-// trace at p50, p95 and p99 of the busiest endpoints (Endpoint.Exemplars),
-// and the exemplars of budget lines that are over. A trace chosen twice is
-// drawn once with both reasons.
-func pickExemplars(r *analyze.Report, res *budget.Result, slowest int) []exemplarPick {
-	var out []exemplarPick
-	add := func(id, why string) {
-		if id == "" {
-			return
-		}
-		for i := range out {
-			if out[i].TraceID == id {
-				out[i].Why = append(out[i].Why, why)
-				return
-			}
-		}
-		var tid tracefmt.TraceID
-		if _, err := hex.Decode(tid[:], []byte(id)); err == nil && len(out) < exemplarMax {
-			out = append(out, exemplarPick{TraceID: id, ID: tid, Why: []string{why}})
-		}
+// overExemplars are the exemplars of the budget lines that are over, with
+// the reason the report gives.
+func overExemplars(res *budget.Result) []analyze.ExemplarReason {
+	var out []analyze.ExemplarReason
+	if res == nil {
+		return out
 	}
-	rows := make([]int, len(r.TraceRows))
-	for i := range rows {
-		rows[i] = i
-	}
-	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(r.TraceRows[b].DurationNs, r.TraceRows[a].DurationNs) })
-	for k, i := range rows[:min(slowest, len(rows))] {
-		add(r.TraceRows[i].ID.String(), "slowest request #"+strconv.Itoa(k+1))
-	}
-	eps := make([]*analyze.Endpoint, len(r.Endpoints))
-	for i := range r.Endpoints {
-		eps[i] = &r.Endpoints[i]
-	}
-	slices.SortStableFunc(eps, func(a, b *analyze.Endpoint) int { return cmp.Compare(b.Count, a.Count) })
-	for _, e := range eps[:min(exemplarEndpoints, len(eps))] {
-		name := endpointKey(e.Service, e.Operation)
-		add(e.Exemplars.P99, name+"\x00p99")
-		add(e.Exemplars.P95, name+"\x00p95")
-		add(e.Exemplars.P50, name+"\x00p50")
-	}
-	// "E p99", "E p95" → "E p99, p95": one endpoint named once.
-	for i := range out {
-		var why []string
-		for _, w := range out[i].Why {
-			name, p, ok := strings.Cut(w, "\x00")
-			if k := len(why) - 1; ok && k >= 0 && strings.HasPrefix(why[k], name+" p") {
-				why[k] += ", " + p
-			} else if ok {
-				why = append(why, name+" "+p)
-			} else {
-				why = append(why, w)
-			}
-		}
-		out[i].Why = why
-	}
-	if res != nil {
-		n := 0
-		for i := range res.Lines {
-			if l := &res.Lines[i]; l.Status == budget.StatusOver && l.Exemplar != "" && n < exemplarOverLines {
-				add(l.Exemplar, "budget line "+strconv.Itoa(l.Line)+" over: "+l.Title)
-				n++
-			}
+	for i := range res.Lines {
+		if l := &res.Lines[i]; l.Status == budget.StatusOver && l.Exemplar != "" && len(out) < exemplarOverLines {
+			out = append(out, analyze.ExemplarReason{TraceID: l.Exemplar, Why: "budget line " + strconv.Itoa(l.Line) + " over: " + l.Title})
 		}
 	}
 	return out

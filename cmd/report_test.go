@@ -240,7 +240,7 @@ func TestWaterfallCollapse(t *testing.T) {
 	if shown != wfMaxRows || sumHidden != len(l.Spans)-shown || path == 0 {
 		t.Errorf("%d rows shown (limit %d), %d counted hidden of %d not shown; %d on the path", shown, wfMaxRows, sumHidden, len(l.Spans)-shown, path)
 	}
-	v := waterfallView(l, exemplarPick{TraceID: l.Detail.TraceID, Why: []string{"test"}}, true)
+	v := waterfallView(l, analyze.ExemplarPick{TraceID: l.Detail.TraceID, Why: []string{"test"}}, true)
 	if len(v.Rows) != wfMaxRows || v.Hidden != len(l.Spans)-wfMaxRows {
 		t.Errorf("view: %d rows, %d hidden", len(v.Rows), v.Hidden)
 	}
