@@ -80,10 +80,9 @@ func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {
 }
 
 func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
-	switch opts.Output {
-	case "table", "json", "markdown":
-	default:
-		return inputError(fmt.Errorf("-o %q: want table, json or markdown", opts.Output))
+	format, err := parseFormat("-o", opts.Output, FormatTable, FormatJSON, FormatMarkdown)
+	if err != nil {
+		return inputError(err)
 	}
 	if _, ok := hopSorts[opts.Sort]; !ok {
 		return inputError(fmt.Errorf("--sort %q: want p99, share, count, errors or name", opts.Sort))
@@ -95,20 +94,14 @@ func analyzeRun(s *Streams, opts *AnalyzeOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	aopts.Suggest = opts.Output == "json" // the JSON carries the candidates; the tables do not show them
+	aopts.Suggest = format == FormatJSON // the JSON carries the candidates; the tables do not show them
 	res, err := readInputs(s, opts.Paths, opts.Input)
 	if err != nil {
 		return err
 	}
 	sum := tracefmt.Summarize(res)
 	rep := analyze.Analyze(res.Traces, aopts)
-	switch opts.Output {
-	case "json":
-		err = writeJSON(s.Out, analyzeJSON{Input: sum, Report: rep})
-	default:
-		err = renderAnalyze(s.Out, sum, rep, opts, opts.Output == "markdown")
-	}
-	if err != nil {
+	if err := renderAnalyze(s.Out, format, sum, rep, opts); err != nil {
 		return err
 	}
 	return strictCheck(opts.Input, sum)

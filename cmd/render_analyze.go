@@ -82,7 +82,12 @@ func (n *notes) mark(subject string, warns []string) string {
 	return fmt.Sprintf(" [%d]", i)
 }
 
-func renderAnalyze(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *AnalyzeOptions, md bool) error {
+// renderAnalyze writes analyze's result as a table, JSON or Markdown.
+func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Report, o *AnalyzeOptions) error {
+	if f == FormatJSON {
+		return writeJSON(w, analyzeJSON{Input: sum, Report: r})
+	}
+	md := f == FormatMarkdown
 	heading := func(title string) {
 		if md {
 			fmt.Fprintf(w, "\n## %s\n\n", title)

@@ -17,6 +17,20 @@ import (
 // speedscope's JSON. All three show the same apportioned µs values
 // (ProfileStack.Us), so their totals agree to the microsecond.
 
+// renderProfile writes p in format f: pprof (every sample type), folded
+// (types[0]) or speedscope (each of types).
+func renderProfile(w io.Writer, f Format, p *analyze.Profile, types []int, mode analyze.Mode) error {
+	switch f {
+	case FormatPprof:
+		return writePprof(w, p, mode)
+	case FormatFolded:
+		return writeFolded(w, p, types[0])
+	case FormatSpeedscope:
+		return writeSpeedscope(w, p, types)
+	}
+	return fmt.Errorf("internal error: no profile format %q", f)
+}
+
 // writePprof writes p as a gzipped profile.proto: one Function and one
 // Location per frame (the Function's file name is the service, so
 // `go tool pprof -files` totals per service), one Sample per stack. Its
@@ -108,34 +122,6 @@ func writeFolded(w io.Writer, p *analyze.Profile, t int) error {
 // Speedscope's file format (https://www.speedscope.app/file-format-schema.json):
 // shared frames and "sampled" profiles whose samples are stacks of frame
 // indices, root first, each with a weight.
-type speedscopeFile struct {
-	Schema             string              `json:"$schema"`
-	Shared             speedscopeShared    `json:"shared"`
-	Profiles           []speedscopeProfile `json:"profiles"`
-	Name               string              `json:"name"`
-	ActiveProfileIndex int                 `json:"activeProfileIndex"`
-	Exporter           string              `json:"exporter"`
-}
-
-type speedscopeShared struct {
-	Frames []speedscopeFrame `json:"frames"`
-}
-
-type speedscopeFrame struct {
-	Name string `json:"name"`
-	File string `json:"file,omitempty"`
-}
-
-type speedscopeProfile struct {
-	Type       string    `json:"type"`
-	Name       string    `json:"name"`
-	Unit       string    `json:"unit"`
-	StartValue int64     `json:"startValue"`
-	EndValue   int64     `json:"endValue"`
-	Samples    [][]int32 `json:"samples"`
-	Weights    []int64   `json:"weights"`
-}
-
 const speedscopeSchema = "https://www.speedscope.app/file-format-schema.json"
 
 // writeSpeedscope writes the file field by field: the samples are written

@@ -12,7 +12,12 @@ import (
 
 // renderSuggest prints the ranked candidates, the evidence behind each, the
 // serial calls that would save nothing, and the what-ifs.
-func renderSuggest(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *SuggestOptions, md bool) error {
+// renderSuggest writes suggest's result as a table, JSON or Markdown.
+func renderSuggest(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Report, o *SuggestOptions) error {
+	if f == FormatJSON {
+		return writeJSON(w, suggestJSON{Input: sum, Parallelizable: r.Parallelizable, WhatIf: r.WhatIf})
+	}
+	md := f == FormatMarkdown
 	// heading prints a section title; code, the user's what-if, verbatim.
 	heading := func(title, code string) {
 		switch {

@@ -69,10 +69,9 @@ CHANGE is -DURATION, +DURATION or xFACTOR.`,
 }
 
 func suggestRun(s *Streams, opts *SuggestOptions) error {
-	switch opts.Output {
-	case "table", "json", "markdown":
-	default:
-		return inputError(fmt.Errorf("-o %q: want table, json or markdown", opts.Output))
+	format, err := parseFormat("-o", opts.Output, FormatTable, FormatJSON, FormatMarkdown)
+	if err != nil {
+		return inputError(err)
 	}
 	if opts.Top < 0 {
 		return inputError(fmt.Errorf("--top %d: want 0 (all) or more", opts.Top))
@@ -105,12 +104,7 @@ func suggestRun(s *Streams, opts *SuggestOptions) error {
 	}
 	sum := tracefmt.Summarize(res)
 	rep := analyze.Analyze(res.Traces, aopts)
-	if opts.Output == "json" {
-		err = writeJSON(s.Out, suggestJSON{Input: sum, Parallelizable: rep.Parallelizable, WhatIf: rep.WhatIf})
-	} else {
-		err = renderSuggest(s.Out, sum, rep, opts, opts.Output == "markdown")
-	}
-	if err != nil {
+	if err := renderSuggest(s.Out, format, sum, rep, opts); err != nil {
 		return err
 	}
 	return strictCheck(opts.Input, sum)
