@@ -100,11 +100,11 @@ func writeFolded(w io.Writer, p *analyze.Profile, t int) error {
 	ends := make([]int, 0, 64) // ends[d]: the line's length with d+1 frames
 	for i := range p.Stacks {
 		st := &p.Stacks[i]
-		d := int(st.Depth) - 1
-		line, ends = line[:0], ends[:d]
+		d := int(st.Depth) - 1 // frames before this one: the parent's line
+		ends = ends[:d]
+		line = line[:0]
 		if d > 0 {
-			line = line[:ends[d-1]]
-			line = append(line, ';')
+			line = append(line[:ends[d-1]], ';')
 		}
 		line = append(line, names[st.Frame]...)
 		ends = append(ends, len(line))
