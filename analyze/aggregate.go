@@ -186,6 +186,7 @@ func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
 		if len(cps) > 0 {
 			o.CriticalPathMeanUs = us(sum / int64(len(cps)))
 		}
+		o.CriticalPathTotalUs = us(sum)
 		o.CriticalPathP99Us = us(pcts(cps, 99)[0])
 		o.CallsPerTrace = callsPerTrace(h.calls)
 		o.OnPathFraction = ratio(on, len(cps))

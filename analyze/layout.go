@@ -29,6 +29,12 @@ type TraceLayout struct {
 	Warnings []Warning
 	// StartNs and EndNs bound every span (after clock-skew shifts).
 	StartNs, EndNs int64
+	// CriticalPathNs is the critical-path time the spans own (the sum of
+	// their CriticalNs), CriticalPathSpans how many own some; FanInWaitNs
+	// the fan-in groups' waits added up.
+	CriticalPathNs    int64
+	CriticalPathSpans int
+	FanInWaitNs       int64
 }
 
 // LayoutSpan is one span of a TraceLayout.
@@ -169,6 +175,12 @@ func Layout(tr *tracefmt.Trace, opts Options) *TraceLayout {
 	for k, sg := range ts.segs {
 		out.Segments[k] = LayoutSegment{Span: pos[sg.n], StartNs: sg.s, EndNs: sg.e}
 		out.Spans[pos[sg.n]].CriticalNs += sg.e - sg.s
+		out.CriticalPathNs += sg.e - sg.s
+	}
+	for j := range out.Spans {
+		if out.Spans[j].CriticalNs > 0 {
+			out.CriticalPathSpans++
+		}
 	}
 	out.FanIn = make([]LayoutFanIn, len(groups))
 	for k, g := range groups {
@@ -179,6 +191,7 @@ func Layout(tr *tracefmt.Trace, opts Options) *TraceLayout {
 		}
 		out.Spans[f.Straggler].Straggler = true
 		out.FanIn[k] = f
+		out.FanInWaitNs += g.wait
 	}
 	return out
 }

@@ -120,19 +120,38 @@ func (b Band) keep(n int) (from, to int) {
 	return int(lo * nn / 100_000), int((hi*nn + 99_999) / 100_000)
 }
 
-// ProfileFrame is one stack frame: a service and an operation.
+// ProfileMaxDepth caps a stack's frames: the first ProfileMaxDepth frames
+// of a stack are kept and every span deeper is attributed to one more
+// frame, the truncation marker (ProfileFrame.Truncated). Profile formats
+// write each stack whole, so an uncapped 100k-deep chain would be 5·10⁹
+// frames; capped, a stack costs at most ProfileMaxDepth+1.
+const ProfileMaxDepth = 1000
+
+// ProfileFrame is one stack frame: a service and an operation, or the
+// marker that stands for every frame past ProfileMaxDepth.
 type ProfileFrame struct {
 	Service   string
 	Operation string
+	Truncated bool
 }
 
 // Name is the frame as profiles show it: "service: operation".
-func (f ProfileFrame) Name() string { return f.Service + ": " + f.Operation }
+func (f ProfileFrame) Name() string {
+	if f.Truncated {
+		return "[frames past " + strconv.Itoa(ProfileMaxDepth) + " truncated]"
+	}
+	return f.Service + ": " + f.Operation
+}
 
-// ProfileStack is one distinct stack and the time attributed to it.
+// ProfileStack is one distinct stack and the time attributed to it: a node
+// of the stack trie, its frames those of its parent plus its own.
 type ProfileStack struct {
-	// Frames index Profile.Frames, root first.
-	Frames []int32
+	// Parent indexes Profile.Stacks: the stack without the last frame (-1
+	// for a one-frame stack). Parents come before their children.
+	Parent int32
+	// Frame is the last frame, an index into Profile.Frames; Depth the
+	// number of frames (1 for a root).
+	Frame, Depth int32
 	// Ns: time per sample type, in ns.
 	Ns [numSampleTypes]int64
 	// Us: the same in µs, apportioned so that for every sample type the
@@ -141,6 +160,10 @@ type ProfileStack struct {
 	// it (each value is its ns divided by 1000, rounded down or up).
 	Us [numSampleTypes]int64
 }
+
+// IsZero says whether the stack has no time of any sample type (it is in
+// Profile.Stacks only as the parent of stacks that have).
+func (s *ProfileStack) IsZero() bool { return s.Ns == [numSampleTypes]int64{} }
 
 // ProfileEndpoint says which requests of an endpoint (the primary root's
 // service and operation) the profile holds.
@@ -155,11 +178,18 @@ type ProfileEndpoint struct {
 
 // Profile is the result of BuildProfile.
 type Profile struct {
-	// Frames sorted by (service, operation); each used by some stack.
+	// Frames sorted by (service, operation), the truncation marker last;
+	// each used by some stack.
 	Frames []ProfileFrame
 	// Stacks sorted by their frames (root first, a prefix before longer
-	// stacks); only stacks with some non-zero value.
-	Stacks []ProfileStack
+	// stacks): the stack trie in pre-order, children in frame order. It
+	// holds the stacks with some non-zero value (Samples of them) and
+	// their prefixes.
+	Stacks  []ProfileStack
+	Samples int
+	// Truncated counts the kept traces with a stack deeper than
+	// ProfileMaxDepth frames.
+	Truncated int
 	// Endpoints sorted by (service, operation).
 	Endpoints []ProfileEndpoint
 	Band      Band
@@ -188,6 +218,7 @@ type profTrace struct {
 	dur        int64
 	start, end int64
 	from, to   int32 // its entries in the chunk's
+	deep       bool  // some stack past ProfileMaxDepth
 }
 
 type profChunk struct {
@@ -196,14 +227,22 @@ type profChunk struct {
 	w       *profWorker
 }
 
+// profFrameKey is a frame: a (service, operation) or the truncation marker.
+type profFrameKey struct {
+	key2
+	trunc bool
+}
+
 // profWorker interns frames and stacks for one goroutine: a stack is a
 // (parent stack, frame) pair, parents interned first, so local ids can be
 // replayed in order into the global table.
 type profWorker struct {
-	frameIdx map[key2]int32
-	frames   []key2
+	frameIdx map[profFrameKey]int32
+	frames   []profFrameKey
 	stackIdx map[[2]int32]int32
 	stacks   [][2]int32 // (parent stack or -1, frame)
+	depth    []int32    // by stack: its frames
+	marker   int32      // frame id of the truncation marker, -1 until used
 	counts   Counts
 	// per trace
 	nodeStack []int32
@@ -211,23 +250,39 @@ type profWorker struct {
 	touched   []int32
 }
 
-func (w *profWorker) stack(parent int32, s *tracefmt.Span) int32 {
-	k := key2{s.Service, s.Operation}
+// stack is the stack of span s under its parent's stack; past
+// ProfileMaxDepth frames, the marker's (deep says so).
+func (w *profWorker) stack(parent int32, s *tracefmt.Span) (id int32, deep bool) {
+	k := profFrameKey{key2: key2{s.Service, s.Operation}}
+	depth := int32(1)
+	if parent >= 0 {
+		depth = w.depth[parent] + 1
+		if depth > ProfileMaxDepth {
+			if w.stacks[parent][1] == w.marker {
+				return parent, true
+			}
+			k = profFrameKey{trunc: true}
+		}
+	}
 	f, ok := w.frameIdx[k]
 	if !ok {
 		f = int32(len(w.frames))
 		w.frameIdx[k] = f
 		w.frames = append(w.frames, k)
+		if k.trunc {
+			w.marker = f
+		}
 	}
 	sk := [2]int32{parent, f}
-	id, ok := w.stackIdx[sk]
+	id, ok = w.stackIdx[sk]
 	if !ok {
 		id = int32(len(w.stacks))
 		w.stackIdx[sk] = id
 		w.stacks = append(w.stacks, sk)
+		w.depth = append(w.depth, depth)
 		w.vals = append(w.vals, [numSampleTypes]int64{})
 	}
-	return id
+	return id, k.trunc
 }
 
 func (w *profWorker) add(stack int32, t int, v int64) {
@@ -268,7 +323,7 @@ func BuildProfiles(ctx context.Context, traces []tracefmt.Trace, opts Options, b
 	var next atomic.Int64
 	work := func(wi int) {
 		ts := newTraceState(&opts, gran)
-		w := &profWorker{frameIdx: map[key2]int32{}, stackIdx: map[[2]int32]int32{}}
+		w := &profWorker{frameIdx: map[profFrameKey]int32{}, stackIdx: map[[2]int32]int32{}, marker: -1}
 		for {
 			c := int(next.Add(1) - 1)
 			if c >= nch || ctx.Err() != nil {
@@ -341,7 +396,8 @@ func (ts *traceState) profile(ti int32, tr *tracefmt.Trace, w *profWorker, out *
 		if n.parent >= 0 {
 			parent = w.nodeStack[n.parent]
 		}
-		st := w.stack(parent, n.span)
+		st, deep := w.stack(parent, n.span)
+		pt.deep = pt.deep || deep
 		w.nodeStack[i] = st
 		dur := n.end - n.start
 		w.add(st, SampleSelf, dur-ts.cover(i))
@@ -392,18 +448,24 @@ func selectBand(p *Profile, outs []profChunk, band Band) map[int32]bool {
 			}
 			p.StartNs, p.EndNs = min(p.StartNs, t.start), max(p.EndNs, t.end)
 		}
+		for _, t := range ts[from:max(from, to)] {
+			if t.deep {
+				p.Truncated++
+			}
+		}
 		p.Traces += e.Kept
 		p.Endpoints = append(p.Endpoints, e)
 	}
 	return keep
 }
 
-// fill merges the workers' stacks into one table (by frame names), sums
-// the kept traces' entries and writes the sorted frames and stacks.
+// fill merges the workers' stacks into one trie (by frame names), sums the
+// kept traces' entries and writes the sorted frames and stacks. Every step
+// is linear in the trie's nodes: no stack is ever spelt out frame by frame.
 func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) {
 	type gkey struct {
 		parent int32
-		frame  key2
+		frame  profFrameKey
 	}
 	gidx := map[gkey]int32{}
 	var gstacks []gkey
@@ -442,35 +504,83 @@ func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) 
 			}
 		}
 	}
-	// Frames used by a stack with a value, sorted; then the stacks as
-	// frame paths.
-	used := map[key2]int32{}
-	var live []int32
-	for g, v := range vals {
-		if v == ([numSampleTypes]int64{}) {
-			continue
+	// Live stacks: a value, or a live stack below. Children come after
+	// their parents, so one backward pass settles it.
+	live := make([]bool, len(gstacks))
+	for g := len(gstacks) - 1; g >= 0; g-- {
+		if vals[g] != ([numSampleTypes]int64{}) {
+			live[g] = true
+			p.Samples++
 		}
-		live = append(live, int32(g))
-		for s := int32(g); s >= 0; s = gstacks[s].parent {
-			used[gstacks[s].frame] = 0
+		if live[g] && gstacks[g].parent >= 0 {
+			live[gstacks[g].parent] = true
 		}
 	}
-	fs := sortedKeys2(used)
+	// Frames used by a live stack, sorted, the marker last.
+	used := map[profFrameKey]int32{}
+	for g, k := range gstacks {
+		if live[g] {
+			used[k.frame] = 0
+		}
+	}
+	fs := make([]profFrameKey, 0, len(used))
+	for k := range used {
+		fs = append(fs, k)
+	}
+	slices.SortFunc(fs, func(x, y profFrameKey) int {
+		if x.trunc != y.trunc {
+			if x.trunc {
+				return 1
+			}
+			return -1
+		}
+		if c := cmp.Compare(x.a, y.a); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b, y.b)
+	})
 	p.Frames = make([]ProfileFrame, len(fs))
 	for i, k := range fs {
-		p.Frames[i] = ProfileFrame{k.a, k.b}
+		p.Frames[i] = ProfileFrame{Service: k.a, Operation: k.b, Truncated: k.trunc}
 		used[k] = int32(i)
 	}
-	p.Stacks = make([]ProfileStack, len(live))
-	for i, g := range live {
-		st := &p.Stacks[i]
-		for s := g; s >= 0; s = gstacks[s].parent {
-			st.Frames = append(st.Frames, used[gstacks[s].frame])
+	// The trie in pre-order, children by frame: the order of the stacks
+	// sorted by their frames, a prefix first.
+	frame := make([]int32, len(gstacks))
+	kids := make([][]int32, len(gstacks))
+	var roots []int32
+	for g, k := range gstacks {
+		if !live[g] {
+			continue
 		}
-		slices.Reverse(st.Frames)
-		st.Ns = vals[g]
+		frame[g] = used[k.frame]
+		if k.parent < 0 {
+			roots = append(roots, int32(g))
+		} else {
+			kids[k.parent] = append(kids[k.parent], int32(g))
+		}
 	}
-	slices.SortFunc(p.Stacks, func(a, b ProfileStack) int { return slices.Compare(a.Frames, b.Frames) })
+	byFrame := func(a, b int32) int { return cmp.Compare(frame[a], frame[b]) }
+	slices.SortFunc(roots, byFrame)
+	newIdx := make([]int32, len(gstacks))
+	todo := slices.Clone(roots)
+	slices.Reverse(todo)
+	for len(todo) > 0 {
+		g := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		st := ProfileStack{Parent: -1, Frame: frame[g], Depth: 1, Ns: vals[g]}
+		if par := gstacks[g].parent; par >= 0 {
+			st.Parent = newIdx[par]
+			st.Depth = p.Stacks[st.Parent].Depth + 1
+		}
+		newIdx[g] = int32(len(p.Stacks))
+		p.Stacks = append(p.Stacks, st)
+		ks := kids[g]
+		slices.SortFunc(ks, byFrame)
+		for j := len(ks) - 1; j >= 0; j-- {
+			todo = append(todo, ks[j])
+		}
+	}
 	var run [numSampleTypes]int64
 	for i := range p.Stacks {
 		st := &p.Stacks[i]
@@ -492,4 +602,14 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// Path returns stack i's frames, root first, appended to buf[:0].
+func (p *Profile) Path(i int, buf []int32) []int32 {
+	buf = buf[:0]
+	for s := int32(i); s >= 0; s = p.Stacks[s].Parent {
+		buf = append(buf, p.Stacks[s].Frame)
+	}
+	slices.Reverse(buf)
+	return buf
 }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,9 +77,9 @@ func TestBuildProfile(t *testing.T) {
 	traces = append(traces, mkTrace(99, sp{id: 1, start: 0, end: 7, svc: "fe", op: "POST /x"}))
 
 	p := mustBuildProfile(traces, DefaultOptions(), Band{})
-	names := func(st ProfileStack) string {
+	names := func(i int) string {
 		var fs []string
-		for _, f := range st.Frames {
+		for _, f := range p.Path(i, nil) {
 			fs = append(fs, p.Frames[f].Name())
 		}
 		return strings.Join(fs, ";")
@@ -97,9 +98,9 @@ func TestBuildProfile(t *testing.T) {
 	}
 	got := map[string][3]int64{}
 	var order []string
-	for _, st := range p.Stacks {
-		got[names(st)] = st.Us
-		order = append(order, names(st))
+	for i, st := range p.Stacks {
+		got[names(i)] = st.Us
+		order = append(order, names(i))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stacks:\n got %v\nwant %v", got, want)
@@ -155,7 +156,7 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 		got := map[string]int64{}
 		for _, st := range p.Stacks {
 			if v := st.Us[SampleCriticalPath]; v != 0 {
-				got[p.Frames[st.Frames[len(st.Frames)-1]].Name()] += v
+				got[p.Frames[st.Frame].Name()] += v
 			}
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -180,5 +181,38 @@ func TestProfileMatchesAnalyze(t *testing.T) {
 		if four := mustBuildProfile(traces, opts, band); !reflect.DeepEqual(one, four) {
 			t.Errorf("%s: the profile depends on the number of workers", mode)
 		}
+	}
+}
+
+// A chain deeper than ProfileMaxDepth: the stack trie holds one node per
+// depth up to the cap and one marker below it, so the profile is linear in
+// the chain (not N²/2 frames), and no time is lost to the cap.
+func TestProfileDeepChain(t *testing.T) {
+	const n = 2*ProfileMaxDepth + 500
+	var spans []sp
+	for i := range n {
+		spans = append(spans, sp{id: uint64(i + 1), parent: uint64(i), start: int64(i), end: int64(2*n - i),
+			svc: "s", op: "op" + strconv.Itoa(i%3)})
+	}
+	spans[0].parent = 0
+	p := mustBuildProfile([]tracefmt.Trace{mkTrace(1, spans...)}, DefaultOptions(), Band{})
+	if len(p.Stacks) != ProfileMaxDepth+1 || p.Truncated != 1 || p.Samples != len(p.Stacks) {
+		t.Fatalf("%d stacks (%d with time), %d truncated traces; want %d, %d, 1", len(p.Stacks), p.Samples, p.Truncated,
+			ProfileMaxDepth+1, ProfileMaxDepth+1)
+	}
+	var wall int64
+	for _, s := range spans {
+		wall += s.end - s.start
+	}
+	last := p.Stacks[len(p.Stacks)-1]
+	if !p.Frames[last.Frame].Truncated || last.Depth != ProfileMaxDepth+1 || p.Stacks[last.Parent].Depth != ProfileMaxDepth {
+		t.Errorf("last stack %+v: want the marker at depth %d", last, ProfileMaxDepth+1)
+	}
+	if p.TotalUs[SampleWall] != wall || p.TotalUs[SampleCriticalPath] != 2*n || p.TotalUs[SampleSelf] != 2*n {
+		t.Errorf("totals %v, want wall %d, critical path and self %d", p.TotalUs, wall, 2*n)
+	}
+	// Below the cap, a stack's frames are its spans' own.
+	if got := p.Path(2, nil); len(got) != 3 || p.Frames[got[2]].Operation != "op2" {
+		t.Errorf("stack 2: frames %v", got)
 	}
 }

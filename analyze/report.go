@@ -101,10 +101,13 @@ type Hop struct {
 	ServerSelfP99Us int64 `json:"serverSelfP99Us"`
 	// Critical-path share, per trace containing the hop: the time the
 	// critical path spends inside the hop's calls (their whole subtrees).
-	Traces             int     `json:"traces"`
-	CriticalPathMeanUs int64   `json:"criticalPathMeanUs"`
-	CriticalPathP99Us  int64   `json:"criticalPathP99Us"`
-	OnPathFraction     float64 `json:"onPathFraction"`
+	Traces             int   `json:"traces"`
+	CriticalPathMeanUs int64 `json:"criticalPathMeanUs"`
+	// CriticalPathTotalUs is the exact sum over those traces (the mean is
+	// truncated): what --sort share and the report's hop order rank by.
+	CriticalPathTotalUs int64   `json:"criticalPathTotalUs"`
+	CriticalPathP99Us   int64   `json:"criticalPathP99Us"`
+	OnPathFraction      float64 `json:"onPathFraction"`
 	// CallsPerTrace: how many calls of the hop a trace makes, over the
 	// traces that make any (an N+1 loop shows here, not in the latency).
 	CallsPerTrace CallsPerTrace `json:"callsPerTrace"`

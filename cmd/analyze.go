@@ -41,7 +41,7 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 	f := c.Flags()
 	opts.Input.addFlags(f)
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or markdown")
-	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups, traces in input order (as first read; not newest first as the Jaeger UI lists them)")
+	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups (oldest first, ties by trace ID)")
 	f.IntVar(&opts.Top, "top", 10, "rows in the hop and fan-in tables (0 = all)")
 	f.StringVar(&opts.Sort, "sort", "p99", "order of the main hop table: p99, share, count, errors or name")
 	opts.analysisFlags.addFlags(f)
@@ -81,10 +81,9 @@ func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {
 }
 
 func analyzeRun(ctx context.Context, s *Streams, opts *AnalyzeOptions) error {
-	switch opts.Output {
-	case "table", "json", "markdown":
-	default:
-		return inputError(fmt.Errorf("-o %q: want table, json or markdown", opts.Output))
+	format, err := parseFormat("-o", opts.Output, FormatTable, FormatJSON, FormatMarkdown)
+	if err != nil {
+		return inputError(err)
 	}
 	if _, ok := hopSorts[opts.Sort]; !ok {
 		return inputError(fmt.Errorf("--sort %q: want p99, share, count, errors or name", opts.Sort))
@@ -96,18 +95,12 @@ func analyzeRun(ctx context.Context, s *Streams, opts *AnalyzeOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	aopts.Suggest = opts.Output == "json" // the JSON carries the candidates; the tables do not show them
+	aopts.Suggest = format == FormatJSON // the JSON carries the candidates; the tables do not show them
 	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Analyze: &aopts})
 	if err != nil {
 		return err
 	}
-	switch opts.Output {
-	case "json":
-		err = writeJSON(s.Out, analyzeJSON{Input: in.Summary, Report: in.Report})
-	default:
-		err = renderAnalyze(s.Out, in.Summary, in.Report, opts, opts.Output == "markdown")
-	}
-	if err != nil {
+	if err := renderAnalyze(s.Out, format, in.Summary, in.Report, opts); err != nil {
 		return err
 	}
 	return in.strictErr()

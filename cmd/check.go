@@ -201,7 +201,6 @@ func checkNothing(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	return checkVerdict(ctx, s, opts, fileFormat, b, tracefmt.Summary{Format: "none"}, &analyze.Report{}, string(aopts.CriticalPath), nil)
 }
 
-
 // checkReport is what the renderers of check show.
 type checkReport struct {
 	Input    tracefmt.Summary

@@ -3,6 +3,8 @@ package cmd
 import (
 	"encoding/xml"
 	"io"
+	"slices"
+	"strings"
 )
 
 // The JUnit XML that CI systems read (Jenkins, GitLab, Azure, the GitHub
@@ -53,8 +55,53 @@ type junitText struct {
 	Text string `xml:",cdata"`
 }
 
-// writeJUnit writes doc as an indented JUnit XML document.
+// safeLines is safeText line by line: a text's own line breaks stay.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safeText(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func safeMessage(m *junitMessage) *junitMessage {
+	if m == nil {
+		return nil
+	}
+	return &junitMessage{Message: safeText(m.Message), Type: safeText(m.Type), Text: safeLines(m.Text)}
+}
+
+func safeJUnitText(t *junitText) *junitText {
+	if t == nil {
+		return nil
+	}
+	return &junitText{safeLines(t.Text)}
+}
+
+// writeJUnit writes doc as an indented JUnit XML document. Every text goes
+// through safeText first: XML 1.0 has no way to write most control
+// characters (CDATA included), so raw ones from span names make the file
+// unreadable to CI.
 func writeJUnit(w io.Writer, doc junitSuites) error {
+	doc.Name = safeText(doc.Name)
+	suites := make([]junitSuite, len(doc.Suites))
+	for i, s := range doc.Suites {
+		s.Name = safeText(s.Name)
+		s.Properties = slices.Clone(s.Properties)
+		for k := range s.Properties {
+			s.Properties[k].Name, s.Properties[k].Value = safeText(s.Properties[k].Name), safeText(s.Properties[k].Value)
+		}
+		s.Cases = slices.Clone(s.Cases)
+		for k := range s.Cases {
+			c := &s.Cases[k]
+			c.Name, c.Classname = safeText(c.Name), safeText(c.Classname)
+			c.Skipped, c.Failure = safeMessage(c.Skipped), safeMessage(c.Failure)
+			c.SystemOut = safeJUnitText(c.SystemOut)
+		}
+		s.SystemErr = safeJUnitText(s.SystemErr)
+		suites[i] = s
+	}
+	doc.Suites = suites
 	io.WriteString(w, xml.Header)
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")

@@ -109,6 +109,8 @@ func readInputs(ctx context.Context, s *Streams, paths []string, o inputOptions)
 		}
 		return nil, inputError(err)
 	}
+	// One trace order whatever the order of the files.
+	analyze.SortTraces(res.Traces)
 	return res, nil
 }
 

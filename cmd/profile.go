@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,7 +26,7 @@ type ProfileOptions struct {
 }
 
 // profileFormats are the --format values; the order is the one messages list.
-var profileFormats = []string{"pprof", "folded", "speedscope"}
+var profileFormats = []Format{FormatPprof, FormatFolded, FormatSpeedscope}
 
 func newProfileCmd(s *Streams) *cobra.Command {
 	opts := &ProfileOptions{}
@@ -64,7 +63,7 @@ The trace input format flag is --input-format here (--format chooses the profile
 	f.StringVar(&opts.Input.Format, "input-format", "auto", "trace input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
 	f.BoolVar(&opts.Input.Strict, "strict", false, "treat input warnings (rejected spans, skipped files, …) as errors: exit code 2")
 	opts.analysisFlags.addFlags(f)
-	f.StringVar(&opts.Format, "format", "", "profile format: "+strings.Join(profileFormats, ", ")+" (default: from -o, else folded)")
+	f.StringVar(&opts.Format, "format", "", "profile format: pprof, folded, speedscope (default: from -o, else folded)")
 	f.StringVarP(&opts.OutputFile, "output", "o", "", "write the profile to FILE instead of stdout")
 	f.StringVar(&opts.Band, "percentile-band", "", "per endpoint, only requests in this duration band, e.g. p95-p100")
 	f.StringVar(&opts.Slowest, "slowest", "", "per endpoint, only the slowest requests, e.g. 1% (same as --percentile-band p99-p100)")
@@ -74,21 +73,18 @@ The trace input format flag is --input-format here (--format chooses the profile
 }
 
 // format is the profile format: --format, else from the output file name.
-func (o *ProfileOptions) format() (string, error) {
+func (o *ProfileOptions) format() (Format, error) {
 	if o.Format != "" {
-		if slices.Contains(profileFormats, o.Format) {
-			return o.Format, nil
-		}
-		return "", fmt.Errorf("--format %q: want %s", o.Format, strings.Join(profileFormats, ", "))
+		return parseFormat("--format", o.Format, profileFormats...)
 	}
 	name := strings.ToLower(o.OutputFile)
 	switch {
 	case strings.HasSuffix(name, ".pb.gz"), strings.HasSuffix(name, ".pprof"), strings.HasSuffix(name, ".pb"):
-		return "pprof", nil
+		return FormatPprof, nil
 	case strings.HasSuffix(name, ".json"):
-		return "speedscope", nil
+		return FormatSpeedscope, nil
 	}
-	return "folded", nil
+	return FormatFolded, nil
 }
 
 // band is the request band of --percentile-band or --slowest.
@@ -123,7 +119,7 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	}
 	types := []int{analyze.SampleCriticalPath}
 	switch {
-	case opts.SampleType != "" && format == "pprof":
+	case opts.SampleType != "" && format == FormatPprof:
 		return inputError(errors.New("--sample-type is for folded and speedscope: a pprof profile holds every sample type (pick one with go tool pprof -sample_index)"))
 	case opts.SampleType != "":
 		t, err := analyze.ParseSampleType(opts.SampleType)
@@ -131,10 +127,10 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 			return inputError(fmt.Errorf("--sample-type: %v", err))
 		}
 		types = []int{t}
-	case format == "speedscope":
+	case format == FormatSpeedscope:
 		types = []int{analyze.SampleCriticalPath, analyze.SampleSelf, analyze.SampleWall}
 	}
-	if format == "pprof" && opts.OutputFile == "" && s.OutIsTerminal {
+	if format == FormatPprof && opts.OutputFile == "" && s.OutIsTerminal {
 		return inputError(errors.New("a pprof profile is binary: write it with -o FILE (or pipe stdout)"))
 	}
 	aopts, err := opts.analysisFlags.options()
@@ -151,15 +147,7 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	}
 
 	var buf bytes.Buffer
-	switch format {
-	case "pprof":
-		err = writePprof(&buf, p, aopts.CriticalPath)
-	case "folded":
-		err = writeFolded(&buf, p, types[0])
-	case "speedscope":
-		err = writeSpeedscope(&buf, p, types)
-	}
-	if err != nil {
+	if err := renderProfile(&buf, format, p, types, aopts.CriticalPath); err != nil {
 		return err
 	}
 	if opts.OutputFile == "" {
@@ -169,6 +157,6 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	} else if err := writeFileAtomic(ctx, opts.OutputFile, buf.Bytes()); err != nil {
 		return inputError(err)
 	}
-	renderProfileSummary(s.Err, p, format, opts.OutputFile)
+	renderProfileSummary(s.Err, p, string(format), opts.OutputFile)
 	return in.strictErr()
 }

@@ -314,7 +314,7 @@ func TestProfilePprofDeterministic(t *testing.T) {
 }
 
 func TestProfileFormatFromName(t *testing.T) {
-	for name, want := range map[string]string{"x.pb.gz": "pprof", "x.pprof": "pprof", "X.PB": "pprof", "x.json": "speedscope",
+	for name, want := range map[string]Format{"x.pb.gz": "pprof", "x.pprof": "pprof", "X.PB": "pprof", "x.json": "speedscope",
 		"x.folded": "folded", "": "folded"} {
 		o := &ProfileOptions{OutputFile: name}
 		if got, _ := o.format(); got != want {
@@ -324,4 +324,33 @@ func TestProfileFormatFromName(t *testing.T) {
 	if _, err := (&ProfileOptions{Format: "svg"}).format(); err == nil || !slices.Contains(strings.Fields(err.Error()), "pprof,") {
 		t.Errorf("--format svg: %v", err)
 	}
+}
+
+// The speedscope file as the tests read it back.
+type speedscopeFile struct {
+	Schema             string              `json:"$schema"`
+	Shared             speedscopeShared    `json:"shared"`
+	Profiles           []speedscopeProfile `json:"profiles"`
+	Name               string              `json:"name"`
+	ActiveProfileIndex int                 `json:"activeProfileIndex"`
+	Exporter           string              `json:"exporter"`
+}
+
+type speedscopeShared struct {
+	Frames []speedscopeFrame `json:"frames"`
+}
+
+type speedscopeFrame struct {
+	Name string `json:"name"`
+	File string `json:"file,omitempty"`
+}
+
+type speedscopeProfile struct {
+	Type       string    `json:"type"`
+	Name       string    `json:"name"`
+	Unit       string    `json:"unit"`
+	StartValue int64     `json:"startValue"`
+	EndValue   int64     `json:"endValue"`
+	Samples    [][]int32 `json:"samples"`
+	Weights    []int64   `json:"weights"`
 }

@@ -35,14 +35,11 @@ func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
 // hopSorts order the main hop table; ties fall back to the report's order.
 var hopSorts = map[string]func(a, b *analyze.Hop) bool{
 	"p99":    func(a, b *analyze.Hop) bool { return a.P99Us > b.P99Us },
-	"share":  func(a, b *analyze.Hop) bool { return cpTotal(a) > cpTotal(b) },
+	"share":  func(a, b *analyze.Hop) bool { return a.CriticalPathTotalUs > b.CriticalPathTotalUs },
 	"count":  func(a, b *analyze.Hop) bool { return a.Count > b.Count },
 	"errors": func(a, b *analyze.Hop) bool { return a.ErrorRate > b.ErrorRate },
 	"name":   func(a, b *analyze.Hop) bool { return false },
 }
-
-// cpTotal is the hop's whole critical-path time over the traces it is in.
-func cpTotal(h *analyze.Hop) int64 { return h.CriticalPathMeanUs * int64(h.Traces) }
 
 func sortedHops(hops []analyze.Hop, by string) []*analyze.Hop {
 	out := make([]*analyze.Hop, len(hops))
@@ -85,7 +82,12 @@ func (n *notes) mark(subject string, warns []string) string {
 	return fmt.Sprintf(" [%d]", i)
 }
 
-func renderAnalyze(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *AnalyzeOptions, md bool) error {
+// renderAnalyze writes analyze's result as a table, JSON or Markdown.
+func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Report, o *AnalyzeOptions) error {
+	if f == FormatJSON {
+		return writeJSON(w, analyzeJSON{Input: sum, Report: r})
+	}
+	md := f == FormatMarkdown
 	heading := func(title string) {
 		if md {
 			fmt.Fprintf(w, "\n## %s\n\n", title)
@@ -182,14 +184,14 @@ func renderAnalyze(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *Anal
 	if len(fn.lines) > 0 {
 		heading("Notes")
 		for i, l := range fn.lines {
-			fmt.Fprintf(w, "[%d] %s\n", i+1, l)
+			fprintfSafe(w, "[%d] %s\n", i+1, l)
 		}
 	}
 	renderCleanup(w, r, md, heading)
 	if md && len(sum.Warnings) > 0 {
 		heading("Input warnings")
 		for _, wa := range sum.Warnings {
-			fmt.Fprintf(w, "- %s ×%d, e.g. `%s`\n", wa.Kind, wa.Count, wa.Example)
+			fprintfSafe(w, "- %s ×%d, e.g. `%s`\n", string(wa.Kind), wa.Count, wa.Example)
 		}
 	}
 	return nil
@@ -198,9 +200,9 @@ func renderAnalyze(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *Anal
 func renderPerTrace(w io.Writer, r *analyze.Report, md bool, heading func(string)) {
 	heading("Critical path per trace")
 	for _, tr := range r.Traces {
-		fmt.Fprintf(w, "trace %s  %s %s  %s  %d spans\n", tr.TraceID, tr.RootService, tr.RootOperation, fmtUs(tr.DurationUs), tr.Spans)
+		fprintfSafe(w, "trace %s  %s %s  %s  %d spans\n", tr.TraceID, tr.RootService, tr.RootOperation, fmtUs(tr.DurationUs), tr.Spans)
 		for _, s := range tr.CriticalPath {
-			fmt.Fprintf(w, "  %10s  +%-10s %s: %s (%s)\n", fmtUs(s.EndUs-s.StartUs), fmtUs(s.StartUs-tr.StartUs), s.Service, s.Operation, s.SpanID)
+			fprintfSafe(w, "  %10s  +%-10s %s: %s (%s)\n", fmtUs(s.EndUs-s.StartUs), fmtUs(s.StartUs-tr.StartUs), s.Service, s.Operation, s.SpanID)
 		}
 		for _, g := range tr.FanIn {
 			fmt.Fprintf(w, "  fan-in under %s: %d calls, wait %s, straggler %s\n", g.ParentSpanID, len(g.Children), fmtUs(g.WaitUs), g.StragglerSpanID)
@@ -251,9 +253,9 @@ func renderCleanup(w io.Writer, r *analyze.Report, md bool, heading func(string)
 			ex = fmt.Sprintf("trace %s span %s (%s %s): %s", g.first.TraceID, g.first.SpanID, g.first.Service, g.first.Operation, ex)
 		}
 		if md {
-			fmt.Fprintf(w, "- %s ×%d, e.g. %s\n", rule, g.n, ex)
+			fprintfSafe(w, "- %s ×%d, e.g. %s\n", rule, g.n, ex)
 		} else {
-			fmt.Fprintf(w, "  %s ×%d, e.g. %s\n", rule, g.n, ex)
+			fprintfSafe(w, "  %s ×%d, e.g. %s\n", rule, g.n, ex)
 		}
 	}
 }

@@ -340,7 +340,7 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 	fmt.Fprint(w, "\n\n")
 
 	t := &table{header: []string{"STATUS", "LINE", "BUDGET", "PCTL", "TARGET", "ACTUAL", "HEADROOM", "SAMPLES", "EXEMPLAR"},
-		right: map[int]bool{1: true, 4: true, 5: true, 6: true, 7: true}}
+		right: map[int]bool{1: true, 4: true, 5: true, 6: true, 7: true}, coloured: map[int]bool{0: true}}
 	// Lines to print under each row: culprits, error budget burn.
 	under := make([][]string, len(r.Lines))
 	for i := range r.Lines {
@@ -371,9 +371,9 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 		if i >= 1 && i-1 < len(under) {
 			for _, u := range under[i-1] {
 				if strings.HasPrefix(u, " ") {
-					fmt.Fprintf(w, "         %s\n", u)
+					fprintfSafe(w, "         %s\n", u)
 				} else {
-					fmt.Fprintf(w, "       ↳ %s\n", u)
+					fprintfSafe(w, "       ↳ %s\n", u)
 				}
 			}
 		}
@@ -381,7 +381,7 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")
 		for _, wa := range r.Warnings {
-			fmt.Fprintf(w, "  %s:%d: %s\n", r.File, wa.Line, wa.Message)
+			fprintfSafe(w, "  %s:%d: %s\n", r.File, wa.Line, wa.Message)
 		}
 	}
 	fmt.Fprintln(w)
@@ -391,7 +391,7 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 
 // ---- Markdown (a pull-request comment) ----
 
-func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+func mdCell(s string) string { return strings.ReplaceAll(safeText(s), "|", `\|`) }
 
 func renderCheckMarkdown(w io.Writer, cr *checkReport) error {
 	r := cr.Result
@@ -451,7 +451,7 @@ func renderCheckMarkdown(w io.Writer, cr *checkReport) error {
 		fmt.Fprintln(w, "\n**Input warnings**")
 		fmt.Fprintln(w)
 		for _, wa := range cr.Input.Warnings {
-			fmt.Fprintf(w, "- %s ×%d, e.g. `%s`\n", wa.Kind, wa.Count, wa.Example)
+			fprintfSafe(w, "- %s ×%d, e.g. `%s`\n", string(wa.Kind), wa.Count, wa.Example)
 		}
 	}
 	return nil
@@ -474,7 +474,7 @@ func statusEmoji(l *budget.LineResult) string {
 // "GET /items/*").
 func mdText(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "|", `\|`, "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return r.Replace(safeText(s))
 }
 
 // ---- JUnit XML ----
@@ -526,12 +526,14 @@ func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 
 // ghData escapes an annotation's message; ghProp also a property value
 // (the runner's own escaping rules).
+// A message's own line breaks are kept (the runner shows them); every
+// other control character, from names, is escaped by safeText.
 func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return strings.NewReplacer("%", "%25", "\n", "%0A").Replace(safeLines(s))
 }
 
 func ghProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(safeText(s))
 }
 
 func renderCheckGitHub(w io.Writer, cr *checkReport) error {

@@ -173,9 +173,9 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 			extra = fmt.Sprintf(", %d left out by --endpoint", s.TracesFiltered)
 		}
 		if md {
-			fmt.Fprintf(w, "- %s: `%s` (%d traces%s)\n", name, strings.Join(s.Paths, " "), s.Traces, extra)
+			fprintfSafe(w, "- %s: `%s` (%d traces%s)\n", name, strings.Join(s.Paths, " "), s.Traces, extra)
 		} else {
-			fmt.Fprintf(w, "%-10s %s (%d traces%s)\n", name+":", strings.Join(s.Paths, " "), s.Traces, extra)
+			fprintfSafe(w, "%-10s %s (%d traces%s)\n", name+":", strings.Join(s.Paths, " "), s.Traces, extra)
 		}
 	}
 	if md {
@@ -252,7 +252,7 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 	if len(fn.lines) > 0 {
 		heading("Notes")
 		for i, l := range fn.lines {
-			fmt.Fprintf(w, "[%d] %s\n", i+1, l)
+			fprintfSafe(w, "[%d] %s\n", i+1, l)
 		}
 	}
 	fmt.Fprintln(w)

@@ -61,7 +61,7 @@ func renderInputTable(w io.Writer, s tracefmt.Summary, detail bool) error {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Warnings:")
 		for _, wa := range s.Warnings {
-			fmt.Fprintf(w, "  %s ×%d, e.g. %s\n", wa.Kind, wa.Count, wa.Example)
+			fprintfSafe(w, "  %s ×%d, e.g. %s\n", string(wa.Kind), wa.Count, wa.Example)
 		}
 	}
 	return nil

@@ -2,8 +2,10 @@ package cmd
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -14,6 +16,20 @@ import (
 // Renderers of analyze.Profile: pprof's profile.proto, folded stacks and
 // speedscope's JSON. All three show the same apportioned µs values
 // (ProfileStack.Us), so their totals agree to the microsecond.
+
+// renderProfile writes p in format f: pprof (every sample type), folded
+// (types[0]) or speedscope (each of types).
+func renderProfile(w io.Writer, f Format, p *analyze.Profile, types []int, mode analyze.Mode) error {
+	switch f {
+	case FormatPprof:
+		return writePprof(w, p, mode)
+	case FormatFolded:
+		return writeFolded(w, p, types[0])
+	case FormatSpeedscope:
+		return writeSpeedscope(w, p, types)
+	}
+	return fmt.Errorf("internal error: no profile format %q", f)
+}
 
 // writePprof writes p as a gzipped profile.proto: one Function and one
 // Location per frame (the Function's file name is the service, so
@@ -45,10 +61,17 @@ func writePprof(w io.Writer, p *analyze.Profile, mode analyze.Mode) error {
 		locs[i] = &profile.Location{ID: uint64(i + 1), Mapping: m, Line: []profile.Line{{Function: fn}}}
 	}
 	pp.Location = locs
-	for _, st := range p.Stacks {
-		s := &profile.Sample{Value: append([]int64(nil), st.Us[:]...), Location: make([]*profile.Location, len(st.Frames))}
-		for i, f := range st.Frames {
-			s.Location[len(st.Frames)-1-i] = locs[f] // leaf first
+	// A sample lists its stack leaf first; the stacks are capped at
+	// analyze.ProfileMaxDepth+1 frames, so this is bounded by that times
+	// the number of stacks.
+	for i := range p.Stacks {
+		st := &p.Stacks[i]
+		if st.IsZero() {
+			continue
+		}
+		s := &profile.Sample{Value: append([]int64(nil), st.Us[:]...), Location: make([]*profile.Location, 0, st.Depth)}
+		for j := int32(i); j >= 0; j = p.Stacks[j].Parent {
+			s.Location = append(s.Location, locs[p.Stacks[j].Frame])
 		}
 		pp.Sample = append(pp.Sample, s)
 	}
@@ -59,28 +82,39 @@ func writePprof(w io.Writer, p *analyze.Profile, mode analyze.Mode) error {
 }
 
 // foldedName keeps a frame on its line and in its place: ';' separates
-// frames and a newline ends the line, so both become '_'.
+// frames and a newline ends the line, so both become '_' (other control
+// characters are escaped by safeText).
 var foldedName = strings.NewReplacer(";", "_", "\n", "_", "\r", "_")
 
 // writeFolded writes one "root;…;leaf value" line per stack with a non-zero
-// value of sample type t, in the profile's stack order.
+// value of sample type t, in the profile's stack order. The stacks come in
+// pre-order, so each line is its parent's plus one frame: the line is kept
+// and cut back to the parent's length, never rebuilt.
 func writeFolded(w io.Writer, p *analyze.Profile, t int) error {
 	bw := bufio.NewWriter(w)
 	names := make([]string, len(p.Frames))
 	for i, f := range p.Frames {
-		names[i] = foldedName.Replace(f.Name())
+		names[i] = safeText(foldedName.Replace(f.Name()))
 	}
-	for _, st := range p.Stacks {
+	var line []byte
+	ends := make([]int, 0, 64) // ends[d]: the line's length with d+1 frames
+	for i := range p.Stacks {
+		st := &p.Stacks[i]
+		d := int(st.Depth) - 1 // frames before this one: the parent's line
+		ends = ends[:d]
+		line = line[:0]
+		if d > 0 {
+			line = append(line[:ends[d-1]], ';')
+		}
+		line = append(line, names[st.Frame]...)
+		ends = append(ends, len(line))
 		if st.Us[t] == 0 {
 			continue
 		}
-		for i, f := range st.Frames {
-			if i > 0 {
-				bw.WriteByte(';')
-			}
-			bw.WriteString(names[f])
-		}
-		fmt.Fprintf(bw, " %d\n", st.Us[t])
+		bw.Write(line)
+		bw.WriteByte(' ')
+		bw.WriteString(strconv.FormatInt(st.Us[t], 10))
+		bw.WriteByte('\n')
 	}
 	return bw.Flush()
 }
@@ -88,54 +122,78 @@ func writeFolded(w io.Writer, p *analyze.Profile, t int) error {
 // Speedscope's file format (https://www.speedscope.app/file-format-schema.json):
 // shared frames and "sampled" profiles whose samples are stacks of frame
 // indices, root first, each with a weight.
-type speedscopeFile struct {
-	Schema             string              `json:"$schema"`
-	Shared             speedscopeShared    `json:"shared"`
-	Profiles           []speedscopeProfile `json:"profiles"`
-	Name               string              `json:"name"`
-	ActiveProfileIndex int                 `json:"activeProfileIndex"`
-	Exporter           string              `json:"exporter"`
-}
-
-type speedscopeShared struct {
-	Frames []speedscopeFrame `json:"frames"`
-}
-
-type speedscopeFrame struct {
-	Name string `json:"name"`
-	File string `json:"file,omitempty"`
-}
-
-type speedscopeProfile struct {
-	Type       string    `json:"type"`
-	Name       string    `json:"name"`
-	Unit       string    `json:"unit"`
-	StartValue int64     `json:"startValue"`
-	EndValue   int64     `json:"endValue"`
-	Samples    [][]int32 `json:"samples"`
-	Weights    []int64   `json:"weights"`
-}
-
 const speedscopeSchema = "https://www.speedscope.app/file-format-schema.json"
 
+// writeSpeedscope writes the file field by field: the samples are written
+// as the stack trie is walked (each a parent's frames plus one), so no
+// stack is held as its own slice.
 func writeSpeedscope(w io.Writer, p *analyze.Profile, types []int) error {
-	f := speedscopeFile{Schema: speedscopeSchema, Name: "hopbudget profile (" + p.Band.String() + ")", Exporter: "hopbudget",
-		Shared: speedscopeShared{Frames: make([]speedscopeFrame, len(p.Frames))}}
-	for i, fr := range p.Frames {
-		f.Shared.Frames[i] = speedscopeFrame{Name: fr.Name(), File: fr.Service}
+	bw := bufio.NewWriter(w)
+	str := func(s string) {
+		b, _ := json.Marshal(s)
+		bw.Write(b)
 	}
-	for _, t := range types {
-		sp := speedscopeProfile{Type: "sampled", Name: analyze.SampleTypes[t], Unit: "microseconds",
-			EndValue: p.TotalUs[t], Samples: [][]int32{}, Weights: []int64{}}
-		for _, st := range p.Stacks {
-			if st.Us[t] != 0 {
-				sp.Samples = append(sp.Samples, st.Frames)
-				sp.Weights = append(sp.Weights, st.Us[t])
+	bw.WriteString("{\n  \"$schema\": ")
+	str(speedscopeSchema)
+	bw.WriteString(",\n  \"shared\": {\n    \"frames\": [")
+	for i, fr := range p.Frames {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n      {\"name\": ")
+		str(fr.Name())
+		if fr.Service != "" {
+			bw.WriteString(", \"file\": ")
+			str(fr.Service)
+		}
+		bw.WriteByte('}')
+	}
+	bw.WriteString("\n    ]\n  },\n  \"profiles\": [")
+	path := make([]int32, 0, 64)
+	for k, t := range types {
+		if k > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    {\"type\": \"sampled\", \"name\": ")
+		str(analyze.SampleTypes[t])
+		fmt.Fprintf(bw, ", \"unit\": \"microseconds\", \"startValue\": 0, \"endValue\": %d,\n      \"samples\": [", p.TotalUs[t])
+		n := 0
+		for i := range p.Stacks {
+			st := &p.Stacks[i]
+			path = append(path[:st.Depth-1], st.Frame)
+			if st.Us[t] == 0 {
+				continue
+			}
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			n++
+			bw.WriteString("\n        [")
+			for j, f := range path {
+				if j > 0 {
+					bw.WriteByte(',')
+				}
+				bw.WriteString(strconv.Itoa(int(f)))
+			}
+			bw.WriteByte(']')
+		}
+		bw.WriteString("\n      ],\n      \"weights\": [")
+		n = 0
+		for i := range p.Stacks {
+			if v := p.Stacks[i].Us[t]; v != 0 {
+				if n > 0 {
+					bw.WriteByte(',')
+				}
+				n++
+				bw.WriteString(strconv.FormatInt(v, 10))
 			}
 		}
-		f.Profiles = append(f.Profiles, sp)
+		bw.WriteString("]\n    }")
 	}
-	return writeJSON(w, f)
+	bw.WriteString("\n  ],\n  \"name\": ")
+	str("hopbudget profile (" + p.Band.String() + ")")
+	bw.WriteString(",\n  \"activeProfileIndex\": 0,\n  \"exporter\": \"hopbudget\"\n}\n")
+	return bw.Flush()
 }
 
 // renderProfileSummary says on stderr what the profile holds.
@@ -145,18 +203,22 @@ func renderProfileSummary(w io.Writer, p *analyze.Profile, format, file string) 
 		dest = file
 	}
 	fmt.Fprintf(w, "profile (%s) → %s: %d traces, %d stacks, %d frames; critical path %s, self %s, wall %s\n",
-		format, dest, p.Traces, len(p.Stacks), len(p.Frames),
+		format, dest, p.Traces, p.Samples, len(p.Frames),
 		fmtUs(p.TotalUs[analyze.SampleCriticalPath]), fmtUs(p.TotalUs[analyze.SampleSelf]), fmtUs(p.TotalUs[analyze.SampleWall]))
 	for _, e := range p.Endpoints {
 		switch {
 		case p.Band == (analyze.Band{}):
-			fmt.Fprintf(w, "  %s %s: %d requests\n", e.Service, e.Operation, e.Requests)
+			fprintfSafe(w, "  %s %s: %d requests\n", e.Service, e.Operation, e.Requests)
 		case e.Kept == 0:
-			fmt.Fprintf(w, "  %s %s: none of %d requests in %s\n", e.Service, e.Operation, e.Requests, p.Band)
+			fprintfSafe(w, "  %s %s: none of %d requests in %s\n", e.Service, e.Operation, e.Requests, p.Band)
 		default:
-			fmt.Fprintf(w, "  %s %s: %d of %d requests in %s, %s to %s\n", e.Service, e.Operation, e.Kept, e.Requests, p.Band,
+			fprintfSafe(w, "  %s %s: %d of %d requests in %s, %s to %s\n", e.Service, e.Operation, e.Kept, e.Requests, p.Band,
 				fmtUs(e.MinNs/1000), fmtUs(e.MaxNs/1000))
 		}
+	}
+	if p.Truncated > 0 {
+		fmt.Fprintf(w, "  warning: %s with stacks deeper than %d frames: the frames past it are one frame, %q\n",
+			plural(p.Truncated, "trace"), analyze.ProfileMaxDepth, analyze.ProfileFrame{Truncated: true}.Name())
 	}
 	if p.Counts.TracesFiltered > 0 {
 		fmt.Fprintf(w, "  %d traces left out by --endpoint\n", p.Counts.TracesFiltered)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
@@ -47,7 +48,7 @@ type reportInput struct {
 	Mode    string
 	Tail    *analyze.Profile   // the --percentile-band profile
 	Heat    []*analyze.Profile // one per heatBands
-	Picks   []exemplarPick
+	Picks   []analyze.ExemplarPick
 	Layouts []*analyze.TraceLayout // per pick
 	Top     int                    // hops charted (0 = all)
 }
@@ -385,13 +386,13 @@ func budgetSection(r *budget.Result) *budgetView {
 }
 
 func tailSection(tail *analyze.Profile, heat []*analyze.Profile) tailView {
-	m := icicle(tail)
-	tv := tailView{Band: tail.Band.String(), Requests: tail.Traces, Icicle: icicleChart(m), Omitted: m.Omitted}
+	m := analyze.NewIcicle(tail, flameMaxDepth, flameMaxNodes, flameMinShare)
+	tv := tailView{Band: tail.Band.String(), Requests: tail.Traces, Icicle: icicleChart(tail, m), Omitted: m.Omitted}
 	if tail.Traces > 0 {
 		tv.Summary = fmt.Sprintf("%s in the band (%s of each endpoint's requests by duration), %s of critical path per request",
 			plural(tail.Traces, "request"), tail.Band, fmtUs(m.TotalNs/int64(tail.Traces)/1000))
 	}
-	hm := heatmap(tail, heat)
+	hm := analyze.NewHeatmap(tail, heat, heatRowsMax)
 	for _, p := range hm.Bands {
 		b := heatBandView{Label: p.Band.String(), Requests: p.Traces}
 		if p.Traces > 0 {
@@ -400,13 +401,17 @@ func tailSection(tail *analyze.Profile, heat []*analyze.Profile) tailView {
 		tv.Bands = append(tv.Bands, b)
 	}
 	for _, row := range hm.Rows {
-		rv := heatRowView{Leaf: row.Path[len(row.Path)-1], Path: pathText(row.Path)}
+		names := make([]string, len(row.Path))
+		for i, f := range row.Path {
+			names[i] = f.Name()
+		}
+		rv := heatRowView{Leaf: names[len(names)-1], Path: pathText(names)}
 		for b, c := range row.Cells {
 			text := fmtUs(c.MeanNs / 1000)
 			if c.Ns == 0 {
 				text = "–"
 			}
-			rv.Cells = append(rv.Cells, heatCellView{Text: text, Level: c.Level, Ns: c.Ns,
+			rv.Cells = append(rv.Cells, heatCellView{Text: text, Level: heatLevel(c.Share), Ns: c.Ns,
 				Title: fmt.Sprintf("%s per request in %s (%s of its critical path)", fmtUs(c.MeanNs/1000), hm.Bands[b].Band, pctText(c.Share))})
 		}
 		tv.Rows = append(tv.Rows, rv)
@@ -442,7 +447,7 @@ func candidateView(rank int, c *analyze.Candidate) candView {
 
 // ---- waterfalls ----
 
-func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
+func waterfallView(l *analyze.TraceLayout, p analyze.ExemplarPick, open bool) wfView {
 	d := &l.Detail
 	v := wfView{Anchor: "trace-" + d.TraceID, TraceID: d.TraceID, Why: p.Why, Root: endpointKey(d.RootService, d.RootOperation),
 		Duration: fmtUs(d.DurationUs), Spans: len(l.Spans), Roots: d.Roots, Open: open}
@@ -456,14 +461,8 @@ func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
 	for k := 0; k <= 4; k++ {
 		v.Ticks = append(v.Ticks, wfTick{Pos: num(float64(k) * 25), Label: fmtUs(int64(float64(k)/4*span) / 1000)})
 	}
-	var owned int64
-	owners := 0
 	for i := range l.Spans {
 		s := &l.Spans[i]
-		if s.CriticalNs > 0 {
-			owned += s.CriticalNs
-			owners++
-		}
 		if !show[i] {
 			continue
 		}
@@ -511,13 +510,9 @@ func waterfallView(l *analyze.TraceLayout, p exemplarPick, open bool) wfView {
 		v.Rows = append(v.Rows, row)
 	}
 	v.Hidden = len(l.Spans) - v.Shown
-	v.Path = fmt.Sprintf("critical path: %s over %s", fmtUs(owned/1000), plural(owners, "span"))
+	v.Path = fmt.Sprintf("critical path: %s over %s", fmtUs(l.CriticalPathNs/1000), plural(l.CriticalPathSpans, "span"))
 	if len(l.FanIn) > 0 {
-		var wait int64
-		for _, g := range l.FanIn {
-			wait += g.WaitNs
-		}
-		v.FanIn = fmt.Sprintf("fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), fmtUs(wait/1000))
+		v.FanIn = fmt.Sprintf("fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), fmtUs(l.FanInWaitNs/1000))
 	}
 	if len(l.Warnings) > 0 {
 		n := map[string]int{}
@@ -652,6 +647,10 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 	if hi-lo < 2 {
 		steps = []float64{1, 2, 5}
 	}
+	// A label is drawn only clear of the one before it ("50.0ms100.0ms"
+	// otherwise): tickCharW is a generous width of a 9.5px digit.
+	const tickCharW, tickGap = 5.8, 4.0
+	lastRight := math.Inf(-1)
 	for e := math.Floor(lo); e <= hi; e++ {
 		for _, m := range steps {
 			v := m * math.Pow(10, e)
@@ -660,13 +659,19 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 			}
 			xe := x(v)
 			fmt.Fprintf(&sb, `<line x1="%s" x2="%s" y1="%s" y2="%s" class="ax"/>`, num(xe), num(xe), num(plotH), num(plotH+3))
-			anchor := "middle"
+			label := fmtUs(int64(v) / 1000)
+			lw := tickCharW * float64(utf8.RuneCountInString(label))
+			anchor, left := "middle", xe-lw/2
 			if xe < 14 {
-				anchor = "start"
+				anchor, left = "start", xe
 			} else if xe > w-14 {
-				anchor = "end"
+				anchor, left = "end", xe-lw
 			}
-			fmt.Fprintf(&sb, `<text x="%s" y="%s" text-anchor="%s" class="tk">%s</text>`, num(xe), num(h-2), anchor, esc(fmtUs(int64(v)/1000)))
+			if left < lastRight+tickGap {
+				continue
+			}
+			lastRight = left + lw
+			fmt.Fprintf(&sb, `<text x="%s" y="%s" text-anchor="%s" class="tk">%s</text>`, num(xe), num(h-2), anchor, esc(label))
 		}
 	}
 	for _, m := range []struct {
@@ -688,9 +693,8 @@ func histChart(hm histModel, p50, p95, p99 int64, lines []*budget.LineResult, un
 
 // icicleChart draws the icicle: the top box is every kept request, below
 // it each call path's box as wide as its critical-path time.
-func icicleChart(m flameModel) template.HTML {
+func icicleChart(p *analyze.Profile, m analyze.Icicle) template.HTML {
 	const w, rowH = 1000.0, 20.0
-	p := m.Profile
 	if m.TotalNs == 0 {
 		return ""
 	}
@@ -699,18 +703,20 @@ func icicleChart(m flameModel) template.HTML {
 	var sb strings.Builder
 	svgOpen(&sb, "icicle", w, h, fmt.Sprintf("Icicle of the critical path of %s (%s of each endpoint): %s per request; each box is a call path, as wide as its share of the critical path",
 		plural(m.Requests, "request"), p.Band, per(m.TotalNs)))
-	for _, n := range m.Nodes {
+	var path []int32
+	for _, n := range m.Boxes {
 		x := float64(n.OffsetNs) / float64(m.TotalNs) * w
 		bw := float64(n.TotalNs) / float64(m.TotalNs) * w
 		y := float64(n.Depth) * rowH
 		label, colour, tip := "all requests", -1, ""
-		names := make([]string, len(n.Frames))
-		for i, f := range n.Frames {
-			names[i] = p.Frames[f].Name()
-		}
-		if len(n.Frames) > 0 {
+		if n.Stack >= 0 {
+			path = p.Path(int(n.Stack), path)
+			names := make([]string, len(path))
+			for i, f := range path {
+				names[i] = p.Frames[f].Name()
+			}
 			label = names[len(names)-1]
-			colour = serviceColour(p.Frames[n.Frames[len(n.Frames)-1]].Service)
+			colour = serviceColour(p.Frames[path[len(path)-1]].Service)
 			tip = fmt.Sprintf("%s\n%s per request (%s of the tail's critical path); %s in the span itself",
 				pathText(names), per(n.TotalNs), pctText(float64(n.TotalNs)/float64(m.TotalNs)), per(n.SelfNs))
 		} else {

@@ -12,7 +12,12 @@ import (
 
 // renderSuggest prints the ranked candidates, the evidence behind each, the
 // serial calls that would save nothing, and the what-ifs.
-func renderSuggest(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *SuggestOptions, md bool) error {
+// renderSuggest writes suggest's result as a table, JSON or Markdown.
+func renderSuggest(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Report, o *SuggestOptions) error {
+	if f == FormatJSON {
+		return writeJSON(w, suggestJSON{Input: sum, Parallelizable: r.Parallelizable, WhatIf: r.WhatIf})
+	}
+	md := f == FormatMarkdown
 	// heading prints a section title; code, the user's what-if, verbatim.
 	heading := func(title, code string) {
 		switch {
@@ -85,7 +90,7 @@ func renderSuggest(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *Sugg
 			if c.OnPathFraction < 1 {
 				onPath = fmt.Sprintf(" On the critical path in %s of the traces.", pct(c.OnPathFraction))
 			}
-			fmt.Fprintf(w, "%s%d. %s: %s.%s Exemplars: %s\n", num, i+1, c.Evidence, c.Why, onPath, strings.Join(c.Exemplars, ", "))
+			fprintfSafe(w, "%s%d. %s: %s.%s Exemplars: %s\n", num, i+1, c.Evidence, c.Why, onPath, strings.Join(c.Exemplars, ", "))
 		}
 	}
 	if !o.IncludeDependent && len(on) > 0 {
@@ -96,7 +101,7 @@ func renderSuggest(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *Sugg
 	if len(off) > 0 {
 		heading("Serial, but never on the critical path (starting them together saves nothing)", "")
 		for _, c := range off {
-			fmt.Fprintf(w, "%s%s %s, under %s %s: %s (%d traces, %s)\n", item, c.Endpoint.Service, c.Endpoint.Operation,
+			fprintfSafe(w, "%s%s %s, under %s %s: %s (%d traces, %s)\n", item, c.Endpoint.Service, c.Endpoint.Operation,
 				c.Service, c.Operation, callsText(c), c.Traces, c.Evidence)
 		}
 	}
@@ -126,7 +131,7 @@ func renderSuggest(w io.Writer, sum tracefmt.Summary, r *analyze.Report, o *Sugg
 	if len(fn.lines) > 0 {
 		heading("Notes", "")
 		for i, l := range fn.lines {
-			fmt.Fprintf(w, "[%d] %s\n", i+1, l)
+			fprintfSafe(w, "[%d] %s\n", i+1, l)
 		}
 	}
 	return nil

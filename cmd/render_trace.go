@@ -145,7 +145,8 @@ func waitSpan(parent *analyze.LayoutSpan, g analyze.LayoutFanIn) (from, to int64
 	return max(g.FirstEndNs, parent.StartNs), min(g.FirstEndNs+g.WaitNs, parent.EndNs)
 }
 
-func spanName(s *tracefmt.Span) string { return s.Service + ": " + s.Operation }
+// spanName is "service: operation", control characters escaped.
+func spanName(s *tracefmt.Span) string { return safeText(s.Service + ": " + s.Operation) }
 
 // truncate cuts s to n runes, marking the cut.
 func truncate(s string, n int, plain bool) string {
@@ -177,7 +178,7 @@ func renderTrace(w io.Writer, l *analyze.TraceLayout, o traceRender) error {
 	if d.Roots > 1 {
 		roots = fmt.Sprintf(" (%d roots)", d.Roots)
 	}
-	fmt.Fprintf(w, "Trace %s: %s %s, %s, %s%s; critical path: %s\n", d.TraceID, d.RootService, d.RootOperation,
+	fprintfSafe(w, "Trace %s: %s %s, %s, %s%s; critical path: %s\n", d.TraceID, d.RootService, d.RootOperation,
 		durText(d.DurationUs*1000, plain), plural(d.Spans, "span"), roots, o.Mode)
 	c := plainCells
 	if o.Colour {
@@ -208,24 +209,29 @@ func renderTrace(w io.Writer, l *analyze.TraceLayout, o traceRender) error {
 		notesW = max(notesW, utf8.RuneCountInString(ln.notes))
 		lines = append(lines, ln)
 	}
-	// Columns: marker, name, duration, |bar|, notes. Names take at most
-	// 35% of the width, the bar at least 40%: lines without notes fit the
-	// width; notes run past it when the bar would get narrower.
+	// Columns: marker, name, duration, |bar|, notes. Names come first: they
+	// take what they need as long as the bar keeps a quarter of the width
+	// (at least 20 columns). Notes never narrow the bar below 40% of the
+	// width: lines without notes fit the width, notes run past it when the
+	// bar would get narrower.
 	const durW = 9
 	fixed := 2 + 1 + durW + 1 + 2
 	if notesW > 0 {
 		notesW++
 	}
-	nameW = min(nameW, o.Width*35/100)
-	barW := max(o.Width*2/5, o.Width-fixed-nameW-notesW)
+	minBar := max(20, o.Width/4)
+	nameW = max(4, min(nameW, o.Width-fixed-minBar))
+	barW := max(o.Width-fixed-nameW-notesW, min(o.Width*2/5, o.Width-fixed-nameW), minBar)
 
 	total := durText(l.EndNs-l.StartNs, plain)
 	axis := "0" + strings.Repeat(" ", max(1, barW-1-utf8.RuneCountInString(total))) + total
 	fmt.Fprintf(w, "  %s %*s  %s\n", pad("SPAN", nameW), durW, "DURATION", axis)
 
-	t0, span := l.StartNs, max(1, l.EndNs-l.StartNs)
+	// In float: (t−t0)·barW overflows int64 for roots longer than ~290
+	// years / barW, which hostile or broken timestamps give.
+	t0, span := l.StartNs, float64(max(1, l.EndNs-l.StartNs))
 	cellOf := func(t int64) int {
-		return min(barW-1, max(0, int((t-t0)*int64(barW)/span)))
+		return min(barW-1, max(0, int(float64(t-t0)/span*float64(barW))))
 	}
 	cells := make([]int, barW)
 	var b strings.Builder
@@ -301,20 +307,9 @@ func renderTrace(w io.Writer, l *analyze.TraceLayout, o traceRender) error {
 		}
 		fmt.Fprintf(w, "%d of %s shown (%d hidden by %s)\n", len(lines), plural(len(l.Spans), "span"), hidden, strings.Join(why, ", "))
 	}
-	owners, owned := 0, int64(0)
-	for i := range l.Spans {
-		if l.Spans[i].CriticalNs > 0 {
-			owners++
-			owned += l.Spans[i].CriticalNs
-		}
-	}
-	fmt.Fprintf(w, "critical path: %s over %s", durText(owned, plain), plural(owners, "span"))
+	fmt.Fprintf(w, "critical path: %s over %s", durText(l.CriticalPathNs, plain), plural(l.CriticalPathSpans, "span"))
 	if len(l.FanIn) > 0 {
-		var wait int64
-		for _, g := range l.FanIn {
-			wait += g.WaitNs
-		}
-		fmt.Fprintf(w, "; fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), durText(wait, plain))
+		fmt.Fprintf(w, "; fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), durText(l.FanInWaitNs, plain))
 	}
 	fmt.Fprintln(w)
 	if len(l.Warnings) > 0 {

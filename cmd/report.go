@@ -145,17 +145,15 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	}
 
 	// The exemplars: analysed again, alone, for their span layout.
-	picks := pickExemplars(rep, verdict, opts.Exemplars)
-	want := map[tracefmt.TraceID]int{}
+	picks := analyze.PickExemplars(rep, opts.Exemplars, overExemplars(verdict))
+	ids := make([]tracefmt.TraceID, len(picks))
 	for i, p := range picks {
-		want[p.ID] = i
+		ids[i] = p.ID
 	}
-	layouts := make([]*analyze.TraceLayout, len(picks))
-	for i := range traces {
-		if k, ok := want[traces[i].ID]; ok {
-			layouts[k] = analyze.Layout(&traces[i], aopts)
-		}
-	}
+	// One trace shows too few spans to read its services' clocks: use
+	// those of the whole input.
+	aopts.ClockGranularity = analyze.ClockOverrides(rep.Clocks)
+	layouts := analyze.Layouts(traces, ids, aopts)
 	return &reportInput{Title: opts.Title, Input: l.Summary, Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
 		Tail: profiles[0], Heat: profiles[1:], Picks: picks, Layouts: layouts, Top: opts.Top}, nil
 }

@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"cmp"
-	"encoding/hex"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
-	"hopbudget/tracefmt"
 )
 
 // The models behind the HTML report's charts: the numbers each chart draws,
@@ -173,8 +170,8 @@ func worst(lines []*budget.LineResult) budget.Status {
 }
 
 // reportHops orders the hops for the report: over budget first, then
-// those with a budget line, then by critical-path time (mean × traces, as
-// analyze's share table), ties in report order.
+// those with a budget line, then by critical-path time (the exact total,
+// as analyze's --sort share), ties in report order.
 func reportHops(r *analyze.Report, bx budgetIndex) []*analyze.Hop {
 	rank := func(h *analyze.Hop) int {
 		_, all := bx.hop(h)
@@ -194,279 +191,43 @@ func reportHops(r *analyze.Report, bx budgetIndex) []*analyze.Hop {
 		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
 			return c
 		}
-		return cmp.Compare(cpTotal(b), cpTotal(a))
+		return cmp.Compare(b.CriticalPathTotalUs, a.CriticalPathTotalUs)
 	})
 	return out
 }
 
-// ---- icicle ----
-
-// flameNode is one box of the icicle: a call path (root first) and the
-// critical-path time of the kept requests inside it.
-type flameNode struct {
-	Frames  []int32 // Profile.Frames, root first; empty for the top box (all requests)
-	Depth   int
-	SelfNs  int64 // owned by this path's last span (Stack.Ns)
-	TotalNs int64 // in the whole subtree
-	// OffsetNs places the box: the time of the boxes left of it on its row.
-	OffsetNs int64
-}
-
-// flameModel is the icicle of a profile's critical_path samples.
-type flameModel struct {
-	Profile *analyze.Profile
-	Nodes   []flameNode // pre-order; the first is the top box
-	// Omitted boxes were too narrow to draw (under MinShare of the total)
-	// or deeper than MaxDepth; their time is inside their parents' boxes.
-	Omitted   int
-	MaxDepth  int
-	TotalNs   int64
-	Requests  int
-	MaxRowLen int
-}
+// ---- icicle and heatmap (analyze.NewIcicle, analyze.NewHeatmap) ----
 
 const (
 	flameMinShare = 0.0005 // half a pixel of a 1000-wide chart
 	flameMaxDepth = 40
 	flameMaxNodes = 1500
+	heatRowsMax   = 20
 )
-
-// icicle builds the tree of call paths from the profile's stacks. Siblings
-// are ordered by time (largest first), then by frame name.
-func icicle(p *analyze.Profile) flameModel {
-	type tnode struct {
-		frame       int32
-		self, total int64
-		kids        []int32
-		parent      int32
-	}
-	nodes := []tnode{{frame: -1, parent: -1}}
-	child := map[[2]int32]int32{}
-	for _, st := range p.Stacks {
-		v := st.Ns[analyze.SampleCriticalPath]
-		if v == 0 {
-			continue
-		}
-		cur := int32(0)
-		for _, f := range st.Frames {
-			k := [2]int32{cur, f}
-			c, ok := child[k]
-			if !ok {
-				c = int32(len(nodes))
-				child[k] = c
-				nodes = append(nodes, tnode{frame: f, parent: cur})
-				nodes[cur].kids = append(nodes[cur].kids, c)
-			}
-			cur = c
-		}
-		nodes[cur].self += v
-	}
-	for i := len(nodes) - 1; i >= 0; i-- { // children were created after parents
-		nodes[i].total += nodes[i].self
-		if p := nodes[i].parent; p >= 0 {
-			nodes[p].total += nodes[i].total
-		}
-	}
-	m := flameModel{Profile: p, TotalNs: nodes[0].total, Requests: p.Traces}
-	name := func(i int32) string { return p.Frames[nodes[i].frame].Name() }
-	for i := range nodes {
-		slices.SortFunc(nodes[i].kids, func(a, b int32) int {
-			if c := cmp.Compare(nodes[b].total, nodes[a].total); c != 0 {
-				return c
-			}
-			return cmp.Compare(name(a), name(b))
-		})
-	}
-	type item struct {
-		n      int32
-		depth  int
-		offset int64
-		frames []int32
-	}
-	stack := []item{{n: 0}}
-	for len(stack) > 0 {
-		it := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		n := &nodes[it.n]
-		m.Nodes = append(m.Nodes, flameNode{Frames: it.frames, Depth: it.depth, SelfNs: n.self, TotalNs: n.total, OffsetNs: it.offset})
-		m.MaxDepth = max(m.MaxDepth, it.depth)
-		// Children left to right: push in reverse so the first pops first.
-		off := it.offset
-		var push []item
-		for _, c := range n.kids {
-			k := &nodes[c]
-			if it.depth+1 > flameMaxDepth || float64(k.total) < flameMinShare*float64(m.TotalNs) ||
-				len(m.Nodes)+len(stack)+len(push) >= flameMaxNodes {
-				m.Omitted++
-			} else {
-				push = append(push, item{n: c, depth: it.depth + 1, offset: off, frames: append(slices.Clip(it.frames), k.frame)})
-			}
-			off += k.total
-		}
-		for j := len(push) - 1; j >= 0; j-- {
-			stack = append(stack, push[j])
-		}
-	}
-	return m
-}
-
-// ---- heatmap ----
 
 // heatBands are the heatmap's columns: percentile bands of each endpoint's
 // requests by duration.
 var heatBands = []analyze.Band{{Lo: 0, Hi: 50}, {Lo: 50, Hi: 90}, {Lo: 90, Hi: 95}, {Lo: 95, Hi: 99}, {Lo: 99, Hi: 100}}
 
-// heatCell is one call path's critical-path time in one band: the total
-// (Stack.Ns), per request kept, and as a share of the band's total.
-type heatCell struct {
-	Ns, MeanNs int64
-	Share      float64
-	Level      int // colour step 0…8 (sqrt of the share)
-}
-
-type heatRow struct {
-	Path  []string // frame names, root first
-	Cells []heatCell
-}
-
-type heatModel struct {
-	Bands []*analyze.Profile // one per column, in heatBands order
-	Rows  []heatRow
-}
-
-const heatRowsMax = 20
-
-// heatmap takes the call paths with the most critical-path time in the
-// tail profile (the icicle's) and shows their time in every band.
-func heatmap(tail *analyze.Profile, bands []*analyze.Profile) heatModel {
-	pathOf := func(p *analyze.Profile, st *analyze.ProfileStack) string {
-		names := make([]string, len(st.Frames))
-		for i, f := range st.Frames {
-			names[i] = p.Frames[f].Name()
-		}
-		return strings.Join(names, "\x00")
-	}
-	type cand struct {
-		path string
-		ns   int64
-	}
-	var cs []cand
-	for i := range tail.Stacks {
-		if v := tail.Stacks[i].Ns[analyze.SampleCriticalPath]; v > 0 {
-			cs = append(cs, cand{pathOf(tail, &tail.Stacks[i]), v})
-		}
-	}
-	slices.SortFunc(cs, func(a, b cand) int {
-		if c := cmp.Compare(b.ns, a.ns); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.path, b.path)
-	})
-	cs = cs[:min(len(cs), heatRowsMax)]
-	m := heatModel{Bands: bands}
-	vals := make([]map[string]int64, len(bands))
-	for b, p := range bands {
-		vals[b] = map[string]int64{}
-		for i := range p.Stacks {
-			vals[b][pathOf(p, &p.Stacks[i])] = p.Stacks[i].Ns[analyze.SampleCriticalPath]
-		}
-	}
-	for _, c := range cs {
-		row := heatRow{Path: strings.Split(c.path, "\x00")}
-		for b, p := range bands {
-			v := vals[b][c.path]
-			cell := heatCell{Ns: v}
-			if p.Traces > 0 {
-				cell.MeanNs = v / int64(p.Traces)
-			}
-			if t := p.TotalNs[analyze.SampleCriticalPath]; t > 0 {
-				cell.Share = float64(v) / float64(t)
-			}
-			cell.Level = min(8, int(math.Ceil(math.Sqrt(cell.Share)*8)))
-			row.Cells = append(row.Cells, cell)
-		}
-		m.Rows = append(m.Rows, row)
-	}
-	return m
-}
+// heatLevel is a heatmap cell's colour step, 0…8 (sqrt of its share).
+func heatLevel(share float64) int { return min(8, int(math.Ceil(math.Sqrt(share)*8))) }
 
 // ---- exemplars ----
 
-// exemplarPick is a trace to draw and why.
-type exemplarPick struct {
-	TraceID string
-	ID      tracefmt.TraceID
-	Why     []string
-}
+// exemplarOverLines: budget lines over their target whose exemplars are
+// drawn too (after analyze.PickExemplars' own).
+const exemplarOverLines = 3
 
-const (
-	exemplarEndpoints = 4  // endpoints (most requests first) whose p50/p95/p99 traces are drawn
-	exemplarMax       = 12 // waterfalls in all
-	exemplarOverLines = 3  // exemplars of budget lines over their target
-)
-
-// pickExemplars chooses the traces to draw: the slowest requests, the
-// trace at p50, p95 and p99 of the busiest endpoints (Endpoint.Exemplars),
-// and the exemplars of budget lines that are over. A trace chosen twice is
-// drawn once with both reasons.
-func pickExemplars(r *analyze.Report, res *budget.Result, slowest int) []exemplarPick {
-	var out []exemplarPick
-	add := func(id, why string) {
-		if id == "" {
-			return
-		}
-		for i := range out {
-			if out[i].TraceID == id {
-				out[i].Why = append(out[i].Why, why)
-				return
-			}
-		}
-		var tid tracefmt.TraceID
-		if _, err := hex.Decode(tid[:], []byte(id)); err == nil && len(out) < exemplarMax {
-			out = append(out, exemplarPick{TraceID: id, ID: tid, Why: []string{why}})
-		}
+// overExemplars are the exemplars of the budget lines that are over, with
+// the reason the report gives.
+func overExemplars(res *budget.Result) []analyze.ExemplarReason {
+	var out []analyze.ExemplarReason
+	if res == nil {
+		return out
 	}
-	rows := make([]int, len(r.TraceRows))
-	for i := range rows {
-		rows[i] = i
-	}
-	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(r.TraceRows[b].DurationNs, r.TraceRows[a].DurationNs) })
-	for k, i := range rows[:min(slowest, len(rows))] {
-		add(r.TraceRows[i].ID.String(), "slowest request #"+strconv.Itoa(k+1))
-	}
-	eps := make([]*analyze.Endpoint, len(r.Endpoints))
-	for i := range r.Endpoints {
-		eps[i] = &r.Endpoints[i]
-	}
-	slices.SortStableFunc(eps, func(a, b *analyze.Endpoint) int { return cmp.Compare(b.Count, a.Count) })
-	for _, e := range eps[:min(exemplarEndpoints, len(eps))] {
-		name := endpointKey(e.Service, e.Operation)
-		add(e.Exemplars.P99, name+"\x00p99")
-		add(e.Exemplars.P95, name+"\x00p95")
-		add(e.Exemplars.P50, name+"\x00p50")
-	}
-	// "E p99", "E p95" → "E p99, p95": one endpoint named once.
-	for i := range out {
-		var why []string
-		for _, w := range out[i].Why {
-			name, p, ok := strings.Cut(w, "\x00")
-			if k := len(why) - 1; ok && k >= 0 && strings.HasPrefix(why[k], name+" p") {
-				why[k] += ", " + p
-			} else if ok {
-				why = append(why, name+" "+p)
-			} else {
-				why = append(why, w)
-			}
-		}
-		out[i].Why = why
-	}
-	if res != nil {
-		n := 0
-		for i := range res.Lines {
-			if l := &res.Lines[i]; l.Status == budget.StatusOver && l.Exemplar != "" && n < exemplarOverLines {
-				add(l.Exemplar, "budget line "+strconv.Itoa(l.Line)+" over: "+l.Title)
-				n++
-			}
+	for i := range res.Lines {
+		if l := &res.Lines[i]; l.Status == budget.StatusOver && l.Exemplar != "" && len(out) < exemplarOverLines {
+			out = append(out, analyze.ExemplarReason{TraceID: l.Exemplar, Why: "budget line " + strconv.Itoa(l.Line) + " over: " + l.Title})
 		}
 	}
 	return out

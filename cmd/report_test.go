@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
@@ -131,38 +134,46 @@ func TestReportModels(t *testing.T) {
 
 	// Icicle: the top box is the profile's total; every box holds its own
 	// stack's time and its children's.
-	m := icicle(in.Tail)
-	if m.Nodes[0].TotalNs != in.Tail.TotalNs[analyze.SampleCriticalPath] || m.Requests != in.Tail.Traces || m.Requests == 0 {
-		t.Errorf("icicle total %d ns for %d requests, profile %d ns, %d traces", m.Nodes[0].TotalNs, m.Requests,
+	m := analyze.NewIcicle(in.Tail, flameMaxDepth, flameMaxNodes, flameMinShare)
+	if m.Boxes[0].TotalNs != in.Tail.TotalNs[analyze.SampleCriticalPath] || m.Requests != in.Tail.Traces || m.Requests == 0 {
+		t.Errorf("icicle total %d ns for %d requests, profile %d ns, %d traces", m.Boxes[0].TotalNs, m.Requests,
 			in.Tail.TotalNs[analyze.SampleCriticalPath], in.Tail.Traces)
 	}
+	pathName := func(p *analyze.Profile, i int) string {
+		var names []string
+		for _, f := range p.Path(i, nil) {
+			names = append(names, p.Frames[f].Name())
+		}
+		return strings.Join(names, ";")
+	}
 	self := map[string]int64{}
-	for _, st := range in.Tail.Stacks {
-		self[fmt.Sprint(st.Frames)] = st.Ns[analyze.SampleCriticalPath]
+	for i, st := range in.Tail.Stacks {
+		self[pathName(in.Tail, i)] = st.Ns[analyze.SampleCriticalPath]
 	}
 	kids := map[int]int64{}
 	var stack []int // open boxes by depth
-	for i, n := range m.Nodes {
+	for i, n := range m.Boxes {
 		if n.Depth > 0 {
-			if got, want := n.SelfNs, self[fmt.Sprint(n.Frames)]; got != want {
-				t.Errorf("box %v: self %d, profile stack %d", n.Frames, got, want)
+			name := pathName(in.Tail, int(n.Stack))
+			if got, want := n.SelfNs, self[name]; got != want || strings.Count(name, ";") != n.Depth-1 {
+				t.Errorf("box %s at depth %d: self %d, profile stack %d", name, n.Depth, got, want)
 			}
 			stack = stack[:n.Depth]
 			kids[stack[n.Depth-1]] += n.TotalNs
-			if p := m.Nodes[stack[n.Depth-1]]; n.OffsetNs < p.OffsetNs || n.OffsetNs+n.TotalNs > p.OffsetNs+p.TotalNs {
-				t.Errorf("box %v outside its parent", n.Frames)
+			if p := m.Boxes[stack[n.Depth-1]]; n.OffsetNs < p.OffsetNs || n.OffsetNs+n.TotalNs > p.OffsetNs+p.TotalNs {
+				t.Errorf("box %s outside its parent", name)
 			}
 		}
 		stack = append(stack[:n.Depth], i)
 	}
-	for i, n := range m.Nodes {
+	for i, n := range m.Boxes {
 		if kids[i]+n.SelfNs > n.TotalNs {
-			t.Errorf("box %v: children %d + self %d > total %d", n.Frames, kids[i], n.SelfNs, n.TotalNs)
+			t.Errorf("box %d: children %d + self %d > total %d", i, kids[i], n.SelfNs, n.TotalNs)
 		}
 	}
 
 	// Heatmap: each cell is the band profile's stack, per request.
-	hm := heatmap(in.Tail, in.Heat)
+	hm := analyze.NewHeatmap(in.Tail, in.Heat, heatRowsMax)
 	if len(hm.Rows) == 0 || len(hm.Bands) != len(heatBands) {
 		t.Fatalf("heatmap %d rows, %d bands", len(hm.Rows), len(hm.Bands))
 	}
@@ -171,17 +182,17 @@ func TestReportModels(t *testing.T) {
 			t.Errorf("band %d is %s", b, p.Band)
 		}
 		byPath := map[string]int64{}
-		for _, st := range p.Stacks {
-			var names []string
-			for _, f := range st.Frames {
-				names = append(names, p.Frames[f].Name())
-			}
-			byPath[strings.Join(names, ";")] = st.Ns[analyze.SampleCriticalPath]
+		for i, st := range p.Stacks {
+			byPath[pathName(p, i)] = st.Ns[analyze.SampleCriticalPath]
 		}
 		for _, row := range hm.Rows {
 			c := row.Cells[b]
-			if want := byPath[strings.Join(row.Path, ";")]; c.Ns != want || c.MeanNs != want/int64(max(1, p.Traces)) {
-				t.Errorf("%s in %s: %d ns (mean %d), profile %d over %d requests", row.Path, p.Band, c.Ns, c.MeanNs, want, p.Traces)
+			var names []string
+			for _, f := range row.Path {
+				names = append(names, f.Name())
+			}
+			if want := byPath[strings.Join(names, ";")]; c.Ns != want || c.MeanNs != want/int64(max(1, p.Traces)) {
+				t.Errorf("%s in %s: %d ns (mean %d), profile %d over %d requests", names, p.Band, c.Ns, c.MeanNs, want, p.Traces)
 			}
 		}
 	}
@@ -230,7 +241,7 @@ func TestWaterfallCollapse(t *testing.T) {
 	if shown != wfMaxRows || sumHidden != len(l.Spans)-shown || path == 0 {
 		t.Errorf("%d rows shown (limit %d), %d counted hidden of %d not shown; %d on the path", shown, wfMaxRows, sumHidden, len(l.Spans)-shown, path)
 	}
-	v := waterfallView(l, exemplarPick{TraceID: l.Detail.TraceID, Why: []string{"test"}}, true)
+	v := waterfallView(l, analyze.ExemplarPick{TraceID: l.Detail.TraceID, Why: []string{"test"}}, true)
 	if len(v.Rows) != wfMaxRows || v.Hidden != len(l.Spans)-wfMaxRows {
 		t.Errorf("view: %d rows, %d hidden", len(v.Rows), v.Hidden)
 	}
@@ -385,5 +396,39 @@ func TestReportEscapes(t *testing.T) {
 	}
 	if strings.Count(page, "<script>") != 1 || !strings.Contains(page, "&lt;/title&gt;&lt;script&gt;x()") {
 		t.Error("names missing or scripts added")
+	}
+}
+
+// Tick labels of a histogram never run into each other ("50.0ms100.0ms"):
+// for every span of samples, consecutive labels are at least half their
+// widths apart at 5 px a character (9.5px digits are wider).
+func TestHistogramTickLabels(t *testing.T) {
+	tick := regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" text-anchor="(\w+)" class="tk">([^<]*)</text>`)
+	for _, r := range [][2]int64{{20e6, 150e6}, {1e6, 9e6}, {3e3, 40e6}, {50e6, 100e6}, {1e3, 1e12}} {
+		var samples []int64
+		for v := r[0]; v <= r[1]; v += max(1, (r[1]-r[0])/50) {
+			samples = append(samples, v)
+		}
+		svg := string(histChart(histogram(samples), samples[0]/1000, samples[0]/1000, samples[0]/1000, nil, "calls", "test"))
+		ms := tick.FindAllStringSubmatch(svg, -1)
+		if len(ms) < 2 {
+			t.Errorf("%v: %d labels", r, len(ms))
+		}
+		lastRight := -1e9
+		for _, m := range ms {
+			x, _ := strconv.ParseFloat(m[1], 64)
+			w := 5 * float64(utf8.RuneCountInString(html.UnescapeString(m[3])))
+			left := x - w/2
+			switch m[2] {
+			case "start":
+				left = x
+			case "end":
+				left = x - w
+			}
+			if left < lastRight {
+				t.Errorf("%v: label %q at %s overlaps the one before:\n%s", r, m[3], m[1], svg)
+			}
+			lastRight = left + w
+		}
 	}
 }

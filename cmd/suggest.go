@@ -70,10 +70,9 @@ CHANGE is -DURATION, +DURATION or xFACTOR.`,
 }
 
 func suggestRun(ctx context.Context, s *Streams, opts *SuggestOptions) error {
-	switch opts.Output {
-	case "table", "json", "markdown":
-	default:
-		return inputError(fmt.Errorf("-o %q: want table, json or markdown", opts.Output))
+	format, err := parseFormat("-o", opts.Output, FormatTable, FormatJSON, FormatMarkdown)
+	if err != nil {
+		return inputError(err)
 	}
 	if opts.Top < 0 {
 		return inputError(fmt.Errorf("--top %d: want 0 (all) or more", opts.Top))
@@ -104,13 +103,7 @@ func suggestRun(ctx context.Context, s *Streams, opts *SuggestOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := in.Report
-	if opts.Output == "json" {
-		err = writeJSON(s.Out, suggestJSON{Input: in.Summary, Parallelizable: rep.Parallelizable, WhatIf: rep.WhatIf})
-	} else {
-		err = renderSuggest(s.Out, in.Summary, rep, opts, opts.Output == "markdown")
-	}
-	if err != nil {
+	if err := renderSuggest(s.Out, format, in.Summary, in.Report, opts); err != nil {
 		return err
 	}
 	return in.strictErr()

@@ -15,6 +15,9 @@ type table struct {
 	rows   [][]string
 	// right marks numeric columns, aligned right.
 	right map[int]bool
+	// coloured marks columns whose cells carry our own ANSI colour codes;
+	// every other cell goes through safeText.
+	coloured map[int]bool
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
@@ -48,7 +51,14 @@ func (t *table) render(w io.Writer, markdown bool) error {
 	tbl := tablewriter.NewTable(w, opts...)
 	tbl.Header(anySlice(t.header)...)
 	for _, r := range t.rows {
-		if err := tbl.Append(r); err != nil {
+		safe := make([]string, len(r))
+		for i, c := range r {
+			safe[i] = c
+			if !t.coloured[i] {
+				safe[i] = safeText(c)
+			}
+		}
+		if err := tbl.Append(safe); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,6 +88,9 @@ func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
+	// One trace shows too few spans to read its services' clocks: use
+	// those of the whole input.
+	aopts.ClockGranularity = analyze.ClockOverrides(analyze.DetectClocks(in.Traces(), aopts.ClockGranularity))
 	l := analyze.Layout(tr, aopts)
 	width := opts.Width
 	if width == 0 {
@@ -132,9 +136,11 @@ func findTrace(traces []tracefmt.Trace, id string) (*tracefmt.Trace, error) {
 		return &traces[prefixed[0]], nil
 	}
 	var ids []string
-	for _, i := range prefixed[:min(5, len(prefixed))] {
+	for _, i := range prefixed {
 		ids = append(ids, traces[i].ID.String())
 	}
+	slices.Sort(ids) // the first few by ID, whatever the trace order
+	ids = ids[:min(5, len(ids))]
 	more := ""
 	if len(prefixed) > 5 {
 		more = fmt.Sprintf(", … (%d in all)", len(prefixed))

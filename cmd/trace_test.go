@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,29 @@ func TestTracePlainAndColour(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), ansiRed) || !strings.Contains(buf.String(), "█") {
 		t.Error("no colour or blocks on a terminal")
+	}
+}
+
+// A root of ~127 years: bar positions are computed without overflow, so a
+// child at the end of the root is drawn at the end of the bar.
+func TestTraceLongRoot(t *testing.T) {
+	tr := fanoutTrace(2)
+	tr.Spans[0].Start, tr.Spans[0].End = 0, 4e18
+	tr.Spans[1].Start, tr.Spans[1].End = 39e17, 4e18
+	in := filepath.Join(t.TempDir(), "long.otlp.json")
+	writePathoJSON(t, tr, in)
+	out, stderr, code := run(t, "", "trace", "--width", "80", tr.ID.String(), in)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var child string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "svc1: call1") {
+			child = l
+		}
+	}
+	bar := child[strings.Index(child, "|")+1 : strings.LastIndex(child, "|")]
+	if strings.TrimRight(bar, " ") != bar || !strings.HasPrefix(bar, "    ") {
+		t.Errorf("child at the root's end drawn at %q:\n%s", bar, out)
 	}
 }
