@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"hopbudget/tracefmt/otlpreceiver"
+	"hopbudget/receiver"
 )
 
 // RecordOptions are the flags of `hopbudget record`.
@@ -116,7 +116,7 @@ func (o *RecordOptions) gateFlagsNeedBudget(f *pflag.FlagSet) error {
 
 // recording is what a record run did, for the summary.
 type recording struct {
-	Stats    otlpreceiver.Stats
+	Stats    receiver.Stats
 	HTTPAddr string // "" when off
 	GRPCAddr string
 	Out      string // "" when not kept
@@ -175,11 +175,11 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		f.Close()
 		defer os.Remove(out)
 	}
-	w, err := otlpreceiver.Create(out)
+	w, err := receiver.Create(out)
 	if err != nil {
 		return inputError(err)
 	}
-	r := otlpreceiver.New(w, otlpreceiver.Config{MaxBody: maxBody})
+	r := receiver.New(w, receiver.Config{MaxBody: maxBody})
 	// While recording, the live heap is only the requests in flight, and
 	// the collector runs for every few MB that decoding allocates: a higher
 	// GOGC costs a few MB and saves a quarter of the receiver's CPU. The

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"hopbudget/tracefmt/otlpreceiver"
+	"hopbudget/receiver"
 )
 
 // writeRecordStart says where record listens, for the user and for
@@ -40,7 +40,7 @@ func writeCommandEnd(w io.Writer, c *commandResult, took time.Duration) {
 func writeRecordSummary(w io.Writer, rec *recording) {
 	st := rec.Stats
 	var by []string
-	for _, t := range []string{otlpreceiver.HTTP, otlpreceiver.GRPC} {
+	for _, t := range []string{receiver.HTTP, receiver.GRPC} {
 		if n := st.ByTransport[t]; n > 0 {
 			by = append(by, fmt.Sprintf("%d %s", n, t))
 		}

@@ -1,4 +1,4 @@
-// Package otlpreceiver is an OTLP trace receiver that records what it is
+// Package receiver is an OTLP trace receiver that records what it is
 // sent: OTLP/HTTP (POST /v1/traces, protobuf or JSON, optionally gzip or
 // zstd) and OTLP/gRPC (TraceService/Export). Every accepted request is
 // decoded into the generated OTLP types and written losslessly, one line of
@@ -8,7 +8,7 @@
 // the count of rejected spans, 400 for undecodable bodies, 413 over the body
 // limit, 415 for unknown content types or encodings. Nothing a client sends
 // can stop it from serving the others; everything refused is counted.
-package otlpreceiver
+package receiver
 
 import (
 	"context"
