@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,17 +10,22 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // TracesPath is the OTLP/HTTP traces endpoint.
@@ -30,11 +36,15 @@ const (
 	ctJSON     = "application/json"
 )
 
-func newHTTPServer(r *Receiver) *httpServer {
+func newHTTPServer(r *Receiver, p port) *httpServer {
 	h := &httpServer{fresh: map[net.Conn]bool{}}
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true) // gRPC, and HTTP/2 clients, with prior knowledge
 	h.s = &http.Server{
-		Handler:           r,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           p,
+		Protocols:         &protos,
+		ReadHeaderTimeout: r.cfg.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		// Broken clients are counted, not logged over the child's output.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -83,8 +93,53 @@ func (h *httpServer) shutdown(ctx context.Context) error {
 	}
 }
 
-// ServeHTTP is the OTLP/HTTP traces endpoint.
+// port is one listener's handler: the transports it serves.
+type port struct {
+	r          *Receiver
+	http, grpc bool
+}
+
+func (p port) ServeHTTP(w http.ResponseWriter, q *http.Request) {
+	if isGRPC(q) {
+		if !p.grpc {
+			p.r.fail(GRPC, FailNotFound)
+			writeGRPCStatus(w, grpcstatus.New(codes.Unimplemented, "this port serves OTLP/HTTP only"))
+			return
+		}
+		p.r.serveGRPC(w, q)
+		return
+	}
+	if !p.http {
+		p.r.fail(HTTP, FailNotFound)
+		http.Error(w, "this port serves OTLP/gRPC only", http.StatusNotFound)
+		return
+	}
+	p.r.serveHTTP(w, q)
+}
+
+// isGRPC: gRPC is HTTP/2 with a content type of application/grpc or
+// application/grpc+CODEC.
+func isGRPC(q *http.Request) bool {
+	ct := q.Header.Get("Content-Type")
+	return q.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc") &&
+		(len(ct) == len("application/grpc") || ct[len("application/grpc")] == '+' || ct[len("application/grpc")] == ';')
+}
+
+// ServeHTTP serves OTLP/HTTP, and OTLP/gRPC when the server it is mounted
+// on speaks HTTP/2.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, q *http.Request) {
+	port{r: r, http: true, grpc: true}.ServeHTTP(w, q)
+}
+
+// bodyDeadline holds the rest of the request's body to BodyTimeout. Where
+// the connection cannot take a deadline (a test's recorder), the body is
+// read without one.
+func (r *Receiver) bodyDeadline(w http.ResponseWriter) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(r.cfg.BodyTimeout))
+}
+
+// serveHTTP is the OTLP/HTTP traces endpoint.
+func (r *Receiver) serveHTTP(w http.ResponseWriter, q *http.Request) {
 	if q.URL.Path != TracesPath {
 		r.fail(HTTP, FailNotFound)
 		http.NotFound(w, q)
@@ -116,24 +171,28 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, q *http.Request) {
 		r.httpError(w, isJSON, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, r.tooLarge())
 		return
 	}
+
+	// The body first, under its deadline and the byte budget, and only
+	// then a slot: a slow client holds the bytes it sent, nothing more.
+	r.bodyDeadline(w)
+	l := &lease{b: &r.bytes}
+	defer l.release()
+	raw, err := readAll(q.Body, nil, r.cfg.MaxBody, l)
+	if err != nil {
+		r.addBytes(len(raw))
+		r.httpReadError(w, isJSON, err)
+		return
+	}
 	if !r.acquire(q.Context()) {
 		r.fail(HTTP, FailOther) // the client went away while waiting
 		return
 	}
 	defer r.release()
 
-	buf := getBuf()
-	defer putBuf(buf)
-	body, fail, err := r.readBody(q, ce, *buf)
-	*buf = body[:0]
+	body, fail, err := r.decompress(ce, raw, nil, l)
 	r.addBytes(len(body))
 	if err != nil {
-		r.fail(HTTP, fail)
-		if fail == FailTooLarge {
-			r.httpError(w, isJSON, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, err.Error())
-		} else {
-			r.httpError(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, err.Error())
-		}
+		r.httpRefuse(w, isJSON, fail, err.Error())
 		return
 	}
 
@@ -153,7 +212,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, q *http.Request) {
 	}
 	rejected, msg, err := r.accept(req, HTTP)
 	if err != nil {
-		r.httpError(w, isJSON, http.StatusInternalServerError, codes.Internal, err.Error())
+		r.httpError(w, isJSON, http.StatusInternalServerError, codes.Unavailable, err.Error())
 		return
 	}
 	resp := &coltracepb.ExportTraceServiceResponse{}
@@ -161,6 +220,65 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, q *http.Request) {
 		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: rejected, ErrorMessage: msg}
 	}
 	writeMessage(w, isJSON, http.StatusOK, resp)
+}
+
+// httpReadError answers a body that could not be read whole.
+func (r *Receiver) httpReadError(w http.ResponseWriter, isJSON bool, err error) {
+	fail, msg := r.readFailure(err)
+	r.httpRefuse(w, isJSON, fail, msg)
+}
+
+// httpRefuse counts and answers a request refused for reason fail.
+func (r *Receiver) httpRefuse(w http.ResponseWriter, isJSON bool, fail, msg string) {
+	r.fail(HTTP, fail)
+	switch fail {
+	case FailBusy:
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		writeMessage(w, isJSON, http.StatusTooManyRequests, r.busyStatus().Proto())
+	case FailTooLarge:
+		r.httpError(w, isJSON, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, msg)
+	default:
+		r.httpError(w, isJSON, failStatus(fail), codes.InvalidArgument, msg)
+	}
+}
+
+// readFailure names what went wrong reading a body: the reason counted,
+// and the message for the client.
+func (r *Receiver) readFailure(err error) (fail, msg string) {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return FailTooLarge, r.tooLarge()
+	case errors.Is(err, errBusy):
+		return FailBusy, r.busyStatus().Message()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return FailTimeout, fmt.Sprintf("request body not received within %s", r.cfg.BodyTimeout)
+	}
+	return FailUndecodable, fmt.Sprintf("reading the body: %v", err)
+}
+
+// failStatus is the HTTP status of a refusal.
+func failStatus(fail string) int {
+	switch fail {
+	case FailTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case FailBusy:
+		return http.StatusTooManyRequests
+	case FailTimeout:
+		return http.StatusRequestTimeout
+	}
+	return http.StatusBadRequest
+}
+
+// busyStatus is the answer to a request refused for want of in-flight
+// bytes, with the retry delay the Collector gives (RetryInfo): the OTLP
+// exporters retry RESOURCE_EXHAUSTED only when it is there.
+func (r *Receiver) busyStatus() *grpcstatus.Status {
+	st := grpcstatus.New(codes.ResourceExhausted,
+		fmt.Sprintf("busy: the receiver holds its limit of %d request bytes in flight; retry after %s", r.cfg.MaxInFlightBytes, retryAfter))
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)}); err == nil {
+		st = d
+	}
+	return st
 }
 
 // jsonIn reads OTLP/JSON; unknown fields are ignored, as the spec asks of
@@ -186,87 +304,49 @@ func (r *Receiver) tooLarge() string {
 	return fmt.Sprintf("request body over the %d-byte limit", r.cfg.MaxBody)
 }
 
-// readBody reads and decompresses the body into buf, both sides held to
-// MaxBody (a small gzip body may inflate to gigabytes). On error it says
-// which failure to count.
-func (r *Receiver) readBody(q *http.Request, ce string, buf []byte) ([]byte, string, error) {
-	limit := r.cfg.MaxBody
-	lr := &io.LimitedReader{R: q.Body, N: limit + 1}
-	var src io.Reader = lr
-	switch ce {
+// decompress appends body, decoded as encoding says, to dst, holding the
+// result to MaxBody and its memory to l. With no encoding, it is body
+// itself. On error it says which failure to count.
+func (r *Receiver) decompress(encoding string, body, dst []byte, l *lease) ([]byte, string, error) {
+	switch encoding {
+	case "", "identity":
+		return body, "", nil
 	case "gzip", "x-gzip":
 		zr := gzipPool.Get().(*gzip.Reader)
 		defer gzipPool.Put(zr)
-		if err := zr.Reset(lr); err != nil {
-			if lr.N <= 0 {
-				return buf, FailTooLarge, errors.New(r.tooLarge())
-			}
-			return buf, FailUndecodable, fmt.Errorf("gzip: %v", err)
+		if err := zr.Reset(bytes.NewReader(body)); err != nil {
+			return dst, FailUndecodable, fmt.Errorf("gzip: %v", err)
 		}
-		src = zr
+		out, err := readAll(zr, dst, int64(len(dst))+r.cfg.MaxBody, l)
+		switch {
+		case errors.Is(err, errTooLarge):
+			return out, FailTooLarge, errors.New(r.tooLarge())
+		case errors.Is(err, errBusy):
+			return out, FailBusy, errors.New(r.busyStatus().Message())
+		case err != nil:
+			return out, FailUndecodable, fmt.Errorf("gzip: %v", err)
+		}
+		return out, "", nil
 	case "zstd":
-		comp, err := readLimited(lr, buf, limit, q.ContentLength)
-		if errors.Is(err, errTooLarge) {
-			return comp, FailTooLarge, errors.New(r.tooLarge())
-		}
-		if err != nil {
-			return comp, FailUndecodable, fmt.Errorf("reading the body: %v", err)
-		}
 		dec, err := r.zstdDecoder()
 		if err != nil {
-			return comp, FailUndecodable, err
+			return dst, FailUndecodable, err
 		}
-		out, err := dec.DecodeAll(comp, nil)
-		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return comp, FailTooLarge, errors.New(r.tooLarge())
+		// The decoder's memory limit holds the output to MaxBody; it is
+		// counted once made, within the MaxInFlight decodes at a time.
+		out, err := dec.DecodeAll(body, dst)
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) || int64(len(out)-len(dst)) > r.cfg.MaxBody {
+			return dst, FailTooLarge, errors.New(r.tooLarge())
 		}
 		if err != nil {
-			return comp, FailUndecodable, fmt.Errorf("zstd: %v", err)
+			return dst, FailUndecodable, fmt.Errorf("zstd: %v", err)
+		}
+		if !l.grow(int64(cap(out))) {
+			return dst, FailBusy, errors.New(r.busyStatus().Message())
 		}
 		return out, "", nil
 	}
-	size := q.ContentLength
-	if src != lr {
-		size = -1 // the compressed length says little about the decompressed one
-	}
-	b, err := readLimited(src, buf, limit, size)
-	switch {
-	case errors.Is(err, errTooLarge) || lr.N <= 0:
-		return b, FailTooLarge, errors.New(r.tooLarge())
-	case err != nil && ce != "" && ce != "identity":
-		return b, FailUndecodable, fmt.Errorf("%s: %v", ce, err)
-	case err != nil:
-		return b, FailUndecodable, fmt.Errorf("reading the body: %v", err)
-	}
-	return b, "", nil
-}
-
-var errTooLarge = errors.New("too large")
-
-// readLimited appends all of src to buf[:0], failing with errTooLarge
-// past limit; size, when known, sizes the buffer once.
-func readLimited(src io.Reader, buf []byte, limit, size int64) ([]byte, error) {
-	buf = buf[:0]
-	if size > 0 && size <= limit && int64(cap(buf)) < size+1 {
-		buf = make([]byte, 0, size+1) // +1: room to see EOF without growing
-	}
-	src = io.LimitReader(src, limit+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := src.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return buf, errTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
+	return dst, FailEncoding, fmt.Errorf("unsupported encoding %q", encoding)
 }
 
 var gzipPool = sync.Pool{New: func() any { return new(gzip.Reader) }}
