@@ -14,6 +14,9 @@ import (
 // programs that start it with :0 and need the port.
 func writeRecordStart(w io.Writer, rec *recording, out string) {
 	var on []string
+	if rec.ListenAddr != "" {
+		on = append(on, "OTLP/HTTP and OTLP/gRPC on http://"+rec.ListenAddr)
+	}
 	if rec.HTTPAddr != "" {
 		on = append(on, "OTLP/HTTP on http://"+rec.HTTPAddr)
 	}
