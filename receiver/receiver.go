@@ -1,13 +1,17 @@
 // Package receiver is an OTLP trace receiver that records what it is
 // sent: OTLP/HTTP (POST /v1/traces, protobuf or JSON, optionally gzip or
-// zstd) and OTLP/gRPC (TraceService/Export). Every accepted request is
+// zstd, over HTTP/1.1 or cleartext HTTP/2) and OTLP/gRPC
+// (TraceService/Export), both on one port. Every accepted request is
 // decoded into the generated OTLP types and written losslessly, one line of
-// OTLP/JSON each, by a Writer; tracefmt reads the file back as otlp-json.
+// OTLP/JSON each, by a Writer, and acknowledged once written; tracefmt
+// reads the file back as otlp-json.
 //
 // It answers as the OTLP specification says: success, partial success with
 // the count of rejected spans, 400 for undecodable bodies, 413 over the body
-// limit, 415 for unknown content types or encodings. Nothing a client sends
-// can stop it from serving the others; everything refused is counted.
+// limit, 415 for unknown content types or encodings, 429 / RESOURCE_EXHAUSTED
+// with a retry delay when busy, 500 / UNAVAILABLE once the output failed.
+// Nothing a client sends, or fails to send, can stop it from serving the
+// others (see Config); everything refused is counted.
 package receiver
 
 import (
