@@ -255,14 +255,18 @@ func retryDelay(details []*anypb.Any) time.Duration {
 // SDK's exporter, honouring it, delivers once bytes are free again.
 func TestInFlightBytes(t *testing.T) {
 	const maxBody = 64 << 10
-	tr := startReceiver(t, Config{MaxBody: maxBody, MaxInFlightBytes: 2 * maxBody, BodyTimeout: time.Minute}, "rec.otlp.jsonl")
-	// Two bodies half sent: each buffer has grown to 64 KiB, the budget.
+	tr := startReceiver(t, Config{MaxBody: maxBody, MaxInFlightBytes: 1, BodyTimeout: time.Minute}, "rec.otlp.jsonl")
+	// The budget is its floor, 2 × (64 + 4) KiB. Bodies in part sent fill
+	// it: two whose buffers have grown to 64 KiB, one to 8 KiB.
+	if tr.cfg.MaxInFlightBytes != 2*(maxBody+firstRead) {
+		t.Fatalf("budget %d", tr.cfg.MaxInFlightBytes)
+	}
 	var hogs []net.Conn
-	for range 2 {
-		hogs = append(hogs, slowHTTP(t, tr.addr, maxBody, 40<<10))
+	for _, sent := range []int{40 << 10, 40 << 10, 6 << 10} {
+		hogs = append(hogs, slowHTTP(t, tr.addr, maxBody, sent))
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for tr.bytes.used.Load() < 2*maxBody && time.Now().Before(deadline) {
+	for tr.bytes.used.Load() < tr.cfg.MaxInFlightBytes && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 

@@ -68,7 +68,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxInFlightBytes <= 0 {
 		c.MaxInFlightBytes = 4 * c.MaxBody
 	}
-	c.MaxInFlightBytes = max(c.MaxInFlightBytes, 2*c.MaxBody)
+	// A largest compressed body and its decompressed form, each in a
+	// buffer a few bytes over MaxBody (to see its end), always fit.
+	c.MaxInFlightBytes = max(c.MaxInFlightBytes, 2*(c.MaxBody+firstRead))
 	if c.BodyTimeout <= 0 {
 		c.BodyTimeout = DefaultBodyTimeout
 	}
