@@ -251,11 +251,25 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		rec.GRPCAddr = a.String()
 	}
 	writeRecordStart(s.Err, rec, out)
+	// A failed recording is said at once, not only in the summary: the
+	// run may go on for long, every export refused.
+	stopWatch, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-w.Failed():
+			reqs, spans := w.Held()
+			fmt.Fprintf(s.Err, "record: writing %s failed: %v; refusing every export from now on (the file holds %d spans, %d requests)\n", out, w.Err(), spans, reqs)
+		case <-stopWatch:
+		}
+	}()
+	unwatch := func() { close(stopWatch); <-watched }
 
 	start := time.Now()
 	if len(opts.Command) > 0 {
 		rec.Command, err = runCommand(ctx, s, opts, exporterEnv(rec))
 		if err != nil {
+			unwatch()
 			stop()
 			return inputError(err)
 		}
@@ -273,6 +287,7 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		case <-timeout:
 		}
 	}
+	unwatch()
 	err = stop()
 	rec.Elapsed = time.Since(start)
 	rec.Stats = r.Stats()

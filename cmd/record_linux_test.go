@@ -74,7 +74,9 @@ func TestRecordFullDisk(t *testing.T) {
 	if code != ExitInputError {
 		t.Fatalf("exit %d, want 2\n%s", code, stderr)
 	}
-	for _, want := range []string{"0 spans received", "write-error", "writing /dev/full failed: write /dev/full: no space left on device; it holds the 0 spans (0 requests) received before"} {
+	for _, want := range []string{"0 spans received", "write-error",
+		"record: writing /dev/full failed: write /dev/full: no space left on device; refusing every export from now on (the file holds 0 spans, 0 requests)\n",
+		"writing /dev/full failed: write /dev/full: no space left on device; it holds the 0 spans (0 requests) received before"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

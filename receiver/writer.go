@@ -21,11 +21,12 @@ import (
 // it. Concurrent writes share one write call (group commit): each request
 // is encoded by its caller, the lines waiting meanwhile go out together.
 type Writer struct {
-	mu      sync.Mutex // guards pending and the counts of lines appended
-	pending []byte     // lines appended, not yet written
-	marks   []mark     // where each pending line ends
-	seq     int64      // lines appended
-	err     error      // the first write error; every later write fails with it
+	mu      sync.Mutex    // guards pending and the counts of lines appended
+	pending []byte        // lines appended, not yet written
+	marks   []mark        // where each pending line ends
+	seq     int64         // lines appended
+	err     error         // the first write error; every later write fails with it
+	failed  chan struct{} // closed with err set
 
 	wmu     sync.Mutex // serialises writing to out; guards the fields below
 	out     io.Writer  // the file, or the zstd encoder over it
@@ -66,7 +67,7 @@ func NewWriter(out io.Writer, compress bool) (*Writer, error) {
 }
 
 func newWriter(out io.Writer, compress bool) (*Writer, error) {
-	w := &Writer{out: out}
+	w := &Writer{out: out, failed: make(chan struct{})}
 	if compress {
 		zw, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedFastest))
 		if err != nil {
@@ -160,6 +161,7 @@ func (w *Writer) writePending() {
 		w.mu.Lock()
 		if w.err == nil {
 			w.err = err
+			close(w.failed)
 		}
 		w.mu.Unlock()
 	}
@@ -167,6 +169,9 @@ func (w *Writer) writePending() {
 		w.spare = buf[:0]
 	}
 }
+
+// Failed is closed when a write first fails (not by Close's own errors).
+func (w *Writer) Failed() <-chan struct{} { return w.failed }
 
 // Err is the first write error, if any.
 func (w *Writer) Err() error {
