@@ -46,6 +46,9 @@ func newHTTPServer(r *Receiver, p port) *httpServer {
 		Protocols:         &protos,
 		ReadHeaderTimeout: r.cfg.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
+		// An HTTP/2 peer silent for this long is pinged, and dropped if it
+		// does not answer: a vanished client's connection is not kept.
+		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
 		// Broken clients are counted, not logged over the child's output.
 		ErrorLog: log.New(io.Discard, "", 0),
 		ConnState: func(c net.Conn, st http.ConnState) {
