@@ -110,8 +110,18 @@ func TestHTTP2AndPortTransports(t *testing.T) {
 	if status.Code(err) != codes.Unimplemented || !strings.Contains(err.Error(), "OTLP/HTTP only") {
 		t.Errorf("gRPC to the HTTP port: %v", err)
 	}
+	// A gRPC client that kept OTEL_EXPORTER_OTLP_TRACES_ENDPOINT's path
+	// before the method still reaches Export.
+	conn, err := grpc.NewClient(tr.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Invoke(context.Background(), TracesPath+coltracepb.TraceService_Export_FullMethodName, smallRequest("svc", 2), &coltracepb.ExportTraceServiceResponse{}); err != nil {
+		t.Errorf("gRPC under the traces path: %v", err)
+	}
 	tr.stop(t)
-	if st := tr.Stats(); st.Spans != 6 || st.Failed[FailNotFound] != 2 {
+	if st := tr.Stats(); st.Spans != 8 || st.Failed[FailNotFound] != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }
