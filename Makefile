@@ -45,7 +45,7 @@ race:
 # The receiver's benchmark counts spans per iteration, so it runs by time.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./analyze/ ./budget/ ./cmd/ ./tracefmt/
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./tracefmt/otlpreceiver/
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./receiver/
 
 # A short fuzzing pass over every parser (FUZZTIME=60s for longer). New
 # inputs are minimised for at most 5s: each run pays for a fresh sink.

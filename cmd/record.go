@@ -16,17 +16,21 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"hopbudget/tracefmt/otlpreceiver"
+	"hopbudget/receiver"
 )
 
 // RecordOptions are the flags of `hopbudget record`.
 type RecordOptions struct {
-	GRPC     string
-	HTTP     string
-	Out      string
-	MaxBody  string
-	Settle   time.Duration
-	Duration time.Duration
+	Listen  string
+	GRPC    string
+	HTTP    string
+	Out     string
+	MaxBody string
+	// MaxInFlightBytes and BodyTimeout are the receiver's other limits.
+	MaxInFlightBytes string
+	BodyTimeout      time.Duration
+	Settle           time.Duration
+	Duration         time.Duration
 	// Check is the evaluation run on the recording when Check.Budget is set.
 	Check   CheckOptions
 	Command []string
@@ -42,14 +46,17 @@ func newRecordCmd(s *Streams) *cobra.Command {
 		Use:   "record [flags] [--] [COMMAND [ARGS...]]",
 		Short: "Receive OTLP traces from a run, write them to a file, optionally check a budget",
 		Long: `record is an OTLP trace receiver for the length of a run: OTLP/HTTP (POST /v1/traces,
-protobuf or JSON, gzip or zstd) and OTLP/gRPC (TraceService/Export), on loopback by default.
-Everything received is written, losslessly, to --out as OTLP JSON Lines (one export request
-per line, hex IDs; zstd when the name ends in .zst), streamed as it arrives; every command
-reads the file back.
+protobuf or JSON, gzip or zstd; HTTP/1.1 or HTTP/2) and OTLP/gRPC (TraceService/Export, gzip
+or zstd) on one port (--listen, loopback by default); --http and --grpc add ports serving
+one transport each. Everything received is written, losslessly, to --out as OTLP JSON Lines
+(one export request per line, hex IDs; zstd when the name ends in .zst); a request is
+acknowledged once its line is in the file. Every command reads the file back.
 
 With a COMMAND, record runs it with OTEL_TRACES_EXPORTER=otlp, OTEL_EXPORTER_OTLP_ENDPOINT
 and OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (and the traces-only variants) pointing at the
-receiver, passes SIGINT, SIGTERM and SIGHUP on to it, waits for it to exit, waits --settle for
+receiver: an SDK configured by these variables exports OTLP/HTTP, and a gRPC exporter chosen
+in code reaches the same port. record passes SIGINT, SIGTERM and SIGHUP on to the command
+(which is killed if record itself dies, on Linux), waits for it to exit, waits --settle for
 late exports and stops. Without one, it records until interrupted or for --duration. With a
 COMMAND, --duration stops it (SIGTERM, SIGKILL 10s later); its exit status is then not a
 failure.
@@ -63,11 +70,17 @@ the budget says. No spans received with --budget fails (exit 1: nothing was chec
 A summary goes to stderr: requests, spans received, spans rejected and why, requests
 refused and why, bytes, services.
 
-Exit codes: the command's if it failed; else 0 ok, 1 budget exceeded or nothing checked, 2
-bad usage, a busy port, or an unwritable --out.`,
+Limits: a request's body must arrive within --body-timeout and be at most --max-body (before
+and after decompression); bodies held at once are bounded by --max-in-flight-bytes, past
+which requests get 429 / RESOURCE_EXHAUSTED with a retry delay. If writing --out fails (a
+full disk), later requests get 500 / UNAVAILABLE and record says how many spans the file holds.
+
+Exit codes: the command's if it failed; else 0 ok, 1 budget exceeded or nothing checked, 2 bad usage, a busy
+port, or an unwritable --out.`,
 		Example: `  hopbudget record --out run.otlp.jsonl.zst -- go test ./e2e/...
   hopbudget record --budget budget.yaml -o github -- ./loadtest --rps 50
-  hopbudget record --http :0 --grpc none --duration 30s --out capture.otlp.jsonl`,
+  hopbudget record --listen :0 --duration 30s --out capture.otlp.jsonl
+  hopbudget record --listen none --grpc :4317 --http :4318 --out run.otlp.jsonl -- ./e2e.sh`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Command = args
 			if err := opts.gateFlagsNeedBudget(c.Flags()); err != nil {
@@ -79,10 +92,13 @@ bad usage, a busy port, or an unwritable --out.`,
 	f := c.Flags()
 	// COMMAND's own flags are its own: `record go test -v` runs `go test -v`.
 	f.SetInterspersed(false)
-	f.StringVar(&opts.GRPC, "grpc", "127.0.0.1:4317", "OTLP/gRPC listen address (no host: loopback; :0 a free port; none: off)")
-	f.StringVar(&opts.HTTP, "http", "127.0.0.1:4318", "OTLP/HTTP listen address (no host: loopback; :0 a free port; none: off)")
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:4318", "OTLP/HTTP and OTLP/gRPC listen address (no host: loopback; :0 a free port; none: off)")
+	f.StringVar(&opts.GRPC, "grpc", "none", "also serve OTLP/gRPC alone on this address")
+	f.StringVar(&opts.HTTP, "http", "none", "also serve OTLP/HTTP alone on this address")
 	f.StringVar(&opts.Out, "out", "", "write the recording to FILE (OTLP JSON Lines; .zst compresses)")
 	f.StringVar(&opts.MaxBody, "max-body", "16MiB", "largest request accepted, compressed or not (413 / RESOURCE_EXHAUSTED beyond)")
+	f.StringVar(&opts.MaxInFlightBytes, "max-in-flight-bytes", "", "request bytes held at once, received and decompressed (default 4 × --max-body; 429 / RESOURCE_EXHAUSTED with a retry delay beyond)")
+	f.DurationVar(&opts.BodyTimeout, "body-timeout", receiver.DefaultBodyTimeout, "time a request's body may take to arrive (408 / DEADLINE_EXCEEDED beyond)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "after COMMAND exits, keep receiving this long for late exports")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop recording after this long (0: when COMMAND exits, or on SIGINT/SIGTERM)")
 	f.StringVar(&opts.Check.Budget, "budget", "", "check the recording against this budget file, as check does")
@@ -117,12 +133,13 @@ func (o *RecordOptions) gateFlagsNeedBudget(f *pflag.FlagSet) error {
 
 // recording is what a record run did, for the summary.
 type recording struct {
-	Stats    otlpreceiver.Stats
-	HTTPAddr string // "" when off
-	GRPCAddr string
-	Out      string // "" when not kept
-	Elapsed  time.Duration
-	Command  *commandResult // nil without a COMMAND
+	Stats      receiver.Stats
+	ListenAddr string // both transports; "" when off
+	HTTPAddr   string // HTTP alone; "" when off
+	GRPCAddr   string
+	Out        string // "" when not kept
+	Elapsed    time.Duration
+	Command    *commandResult // nil without a COMMAND
 }
 
 // commandResult is how the recorded command ended.
@@ -139,16 +156,25 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	if err != nil {
 		return inputError(fmt.Errorf("--max-body: %v", err))
 	}
-	if opts.Settle < 0 || opts.Duration < 0 {
-		return inputError(errors.New("--settle and --duration cannot be negative"))
+	var maxInFlight int64
+	if opts.MaxInFlightBytes != "" {
+		if maxInFlight, err = parseSize(opts.MaxInFlightBytes); err != nil {
+			return inputError(fmt.Errorf("--max-in-flight-bytes: %v", err))
+		}
+		if maxInFlight < 2*maxBody {
+			return inputError(fmt.Errorf("--max-in-flight-bytes %s: below twice --max-body (%s), the largest request could never be taken", opts.MaxInFlightBytes, opts.MaxBody))
+		}
+	}
+	if opts.Settle < 0 || opts.Duration < 0 || opts.BodyTimeout < 0 {
+		return inputError(errors.New("--settle, --duration and --body-timeout cannot be negative"))
 	}
 	if opts.Out == "-" {
 		// The check reads the file back, and "-" would be read as stdin.
 		return inputError(errors.New("--out -: record writes to a file, not to standard output"))
 	}
-	httpAddr, grpcAddr := listenAddr(opts.HTTP), listenAddr(opts.GRPC)
-	if httpAddr == "" && grpcAddr == "" {
-		return inputError(errors.New("--http none and --grpc none: nothing to receive on"))
+	bothAddr, httpAddr, grpcAddr := listenAddr(opts.Listen), listenAddr(opts.HTTP), listenAddr(opts.GRPC)
+	if bothAddr == "" && httpAddr == "" && grpcAddr == "" {
+		return inputError(errors.New("--listen, --http and --grpc all none: nothing to receive on"))
 	}
 	// Every check flag and the budget first: a mistake fails now, not
 	// after a long run.
@@ -176,11 +202,11 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		f.Close()
 		defer os.Remove(out)
 	}
-	w, err := otlpreceiver.Create(out)
+	w, err := receiver.Create(out)
 	if err != nil {
 		return inputError(err)
 	}
-	r := otlpreceiver.New(w, otlpreceiver.Config{MaxBody: maxBody})
+	r := receiver.New(w, receiver.Config{MaxBody: maxBody, MaxInFlightBytes: maxInFlight, BodyTimeout: opts.BodyTimeout})
 	// While recording, the live heap is only the requests in flight, and
 	// the collector runs for every few MB that decoding allocates: a higher
 	// GOGC costs a few MB and saves a quarter of the receiver's CPU. The
@@ -196,9 +222,18 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		defer cancel()
 		r.Shutdown(sctx) // past the timeout, requests are cut off: nothing to add
 		if err := w.Close(); err != nil {
-			return inputError(fmt.Errorf("writing %s: %v", out, err))
+			reqs, spans := w.Held()
+			return inputError(fmt.Errorf("writing %s failed: %v; it holds the %d spans (%d requests) received before", out, err, spans, reqs))
 		}
 		return nil
+	}
+	if bothAddr != "" {
+		a, err := r.Listen(bothAddr)
+		if err != nil {
+			stop()
+			return inputError(fmt.Errorf("--listen: %v", err))
+		}
+		rec.ListenAddr = a.String()
 	}
 	if httpAddr != "" {
 		a, err := r.ListenHTTP(httpAddr)
@@ -217,11 +252,25 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		rec.GRPCAddr = a.String()
 	}
 	writeRecordStart(s.Err, rec, out)
+	// A failed recording is said at once, not only in the summary: the
+	// run may go on for long, every export refused.
+	stopWatch, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-w.Failed():
+			reqs, spans := w.Held()
+			fmt.Fprintf(s.Err, "record: writing %s failed: %v; refusing every export from now on (the file holds %d spans, %d requests)\n", out, w.Err(), spans, reqs)
+		case <-stopWatch:
+		}
+	}()
+	unwatch := func() { close(stopWatch); <-watched }
 
 	start := time.Now()
 	if len(opts.Command) > 0 {
 		rec.Command, err = runCommand(ctx, s, opts, exporterEnv(rec))
 		if err != nil {
+			unwatch()
 			stop()
 			return inputError(err)
 		}
@@ -239,6 +288,7 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 		case <-timeout:
 		}
 	}
+	unwatch()
 	err = stop()
 	rec.Elapsed = time.Since(start)
 	rec.Stats = r.Stats()
@@ -277,23 +327,16 @@ func listenAddr(a string) string {
 	return a
 }
 
-// exporterEnv points an OpenTelemetry SDK at the receiver: HTTP/protobuf
-// when HTTP is on (every SDK speaks it), else gRPC. The traces-only
-// variables are set too, as they override the general ones a user's
-// environment may hold.
+// exporterEnv points an OpenTelemetry SDK at the receiver, preferring the
+// port that serves both transports.
 func exporterEnv(rec *recording) []string {
-	addr, proto, traces := rec.HTTPAddr, "http/protobuf", "/v1/traces"
-	if addr == "" {
-		addr, proto, traces = rec.GRPCAddr, "grpc", ""
+	switch {
+	case rec.ListenAddr != "":
+		return receiver.ExporterEnv(dialable(rec.ListenAddr), receiver.HTTP)
+	case rec.HTTPAddr != "":
+		return receiver.ExporterEnv(dialable(rec.HTTPAddr), receiver.HTTP)
 	}
-	endpoint := "http://" + dialable(addr)
-	return []string{
-		"OTEL_TRACES_EXPORTER=otlp",
-		"OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint,
-		"OTEL_EXPORTER_OTLP_PROTOCOL=" + proto,
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + endpoint + traces,
-		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=" + proto,
-	}
+	return receiver.ExporterEnv(dialable(rec.GRPCAddr), receiver.GRPC)
 }
 
 // dialable turns a listening address into one to connect to: a wildcard

@@ -20,6 +20,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -34,14 +35,23 @@ import (
 // gives it.
 const childEnv = "HOPBUDGET_RECORD_CHILD"
 
+// With HOPBUDGET_TEST_MAIN set, the test binary is hopbudget itself, run
+// with those arguments (one a line).
+const mainEnv = "HOPBUDGET_TEST_MAIN"
+
 func init() {
+	if args := os.Getenv(mainEnv); args != "" {
+		os.Unsetenv(mainEnv) // not for the command record runs
+		os.Exit(Run(context.Background(), &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, strings.Split(args, "\n")))
+	}
 	if mode := os.Getenv(childEnv); mode != "" {
 		os.Exit(recordChild(mode))
 	}
 }
 
-// recordChild emits checkout traces through a real OTLP/HTTP exporter set
-// up from the OTEL_* variables alone. Modes: "emit" sends
+// recordChild emits checkout traces through a real OTLP exporter set up
+// from the OTEL_* variables alone: OTLP/HTTP, or OTLP/gRPC when
+// HOPBUDGET_CHILD_EXPORTER=grpc (an exporter chosen in code). Modes: "emit" sends
 // HOPBUDGET_CHILD_TRACES traces whose root lasts HOPBUDGET_CHILD_MS and
 // exits with HOPBUDGET_CHILD_EXIT; "wait" sends one, prints "ready", and
 // on SIGINT or SIGTERM sends a "shutdown" span and exits with
@@ -64,7 +74,13 @@ func recordChild(mode string) int {
 		return def
 	}
 	ctx := context.Background()
-	exp, err := otlptracehttp.New(ctx) // endpoint, protocol: from the environment
+	var exp sdktrace.SpanExporter
+	var err error
+	if os.Getenv("HOPBUDGET_CHILD_EXPORTER") == "grpc" {
+		exp, err = otlptracegrpc.New(ctx) // endpoint: from the environment
+	} else {
+		exp, err = otlptracehttp.New(ctx) // endpoint, protocol: from the environment
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 98
@@ -115,7 +131,7 @@ func recordChild(mode string) int {
 		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 		emit(0, "POST /checkout")
 		flush()
-		fmt.Println("ready")
+		fmt.Printf("ready pid=%d\n", os.Getpid())
 		sig := <-sigc
 		emit(1, "shutdown on "+sig.String())
 	}
@@ -169,7 +185,7 @@ func runRecord(t *testing.T, ctx context.Context, childEnvs map[string]string, a
 	for k, v := range childEnvs {
 		t.Setenv(k, v)
 	}
-	all := append([]string{"record", "--http", ":0", "--grpc", ":0", "--settle", "50ms"}, args...)
+	all := append([]string{"record", "--listen", ":0", "--settle", "50ms"}, args...)
 	if childEnvs[childEnv] != "" {
 		all = append(all, "--", os.Args[0], "-test.run=^$")
 	}
@@ -206,7 +222,7 @@ func TestRecordBudget(t *testing.T) {
 			if code != tc.code || !strings.Contains(stdout, tc.word) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
-			for _, want := range []string{"record: receiving OTLP/HTTP on http://127.0.0.1:", "exited with status 0",
+			for _, want := range []string{"record: receiving OTLP/HTTP and OTLP/gRPC on http://127.0.0.1:", "exited with status 0",
 				"requests (", "150 spans received", "services: checkout 60, frontend 60, payments 30", "recording: " + out} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -219,6 +235,33 @@ func TestRecordBudget(t *testing.T) {
 			sum := tracefmt.Summarize(res)
 			if sum.Traces != 30 || sum.Spans != 150 || sum.Format != "otlp-json" || res.Files[0].Compression != "zstd" {
 				t.Errorf("recording: %d traces, %d spans, %s, %s", sum.Traces, sum.Spans, sum.Format, res.Files[0].Compression)
+			}
+		})
+	}
+}
+
+// One port takes what the command sends, whichever exporter it chose in
+// code, through the variables record sets: OTLP/HTTP, and OTLP/gRPC.
+func TestRecordOnePort(t *testing.T) {
+	for _, exporter := range []string{"http", "grpc"} {
+		t.Run(exporter, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run.otlp.jsonl")
+			_, stderr, code := runRecord(t, context.Background(), map[string]string{childEnv: "emit", "HOPBUDGET_CHILD_EXPORTER": exporter, "HOPBUDGET_CHILD_TRACES": "20"},
+				"--out", out)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for _, want := range []string{"OTLP/HTTP and OTLP/gRPC on http://127.0.0.1:", " " + exporter + "), 100 spans received"} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			res, err := tracefmt.Read(context.Background(), []string{out}, tracefmt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := tracefmt.Summarize(res); sum.Traces != 20 || sum.Spans != 100 {
+				t.Errorf("recording: %d traces, %d spans", sum.Traces, sum.Spans)
 			}
 		})
 	}
@@ -248,7 +291,7 @@ func TestRecordUntilCancelled(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, &Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: errb},
-			[]string{"record", "--http", ":0", "--grpc", "none", "--out", out})
+			[]string{"record", "--listen", "none", "--http", ":0", "--out", out})
 	}()
 	var addr string
 	select {
@@ -324,7 +367,7 @@ func TestRecordStopsCommand(t *testing.T) {
 		done := make(chan int)
 		go func() {
 			done <- Run(context.Background(), &Streams{In: strings.NewReader(""), Out: stdout, Err: errb},
-				[]string{"record", "--http", ":0", "--grpc", ":0", "--settle", "50ms", "--out", out, "--", os.Args[0], "-test.run=^$"})
+				[]string{"record", "--listen", ":0", "--grpc", ":0", "--settle", "50ms", "--out", out, "--", os.Args[0], "-test.run=^$"})
 		}()
 		select {
 		case <-stdout.seen:
@@ -372,7 +415,10 @@ func TestRecordUsage(t *testing.T) {
 	}{
 		{[]string{"--max-body", "lots"}, `--max-body: "lots"`},
 		{[]string{"--max-body", "3 parsecs"}, "unknown unit"},
-		{[]string{"--http", "none", "--grpc", "none"}, "nothing to receive on"},
+		{[]string{"--listen", "none", "--http", "none", "--grpc", "none"}, "nothing to receive on"},
+		{[]string{"--max-in-flight-bytes", "1MiB"}, "below twice --max-body"},
+		{[]string{"--body-timeout", "-1s"}, "cannot be negative"},
+		{[]string{"--listen", busy.Addr().String()}, "--listen: listen tcp"},
 		{[]string{"-o", "json", "--min-samples", "3"}, "--min-samples, --output: only with --budget"},
 		{[]string{"--budget", "testdata/budget/bad-durations.yaml"}, "invalid budget file"},
 		{[]string{"--budget", "testdata/budget/demo.yaml", "-o", "yaml"}, `-o "yaml"`},
@@ -381,7 +427,7 @@ func TestRecordUsage(t *testing.T) {
 		{[]string{"--out", "-"}, "--out -"},
 		{[]string{"--", "/nonexistent/command"}, "/nonexistent/command"},
 	} {
-		_, stderr, code := run(t, "", append([]string{"record", "--grpc", ":0", "--http", ":0"}, tc.args...)...)
+		_, stderr, code := run(t, "", append([]string{"record", "--listen", ":0", "--grpc", ":0", "--http", ":0"}, tc.args...)...)
 		if code != ExitInputError || !strings.Contains(stderr, tc.want) {
 			t.Errorf("record %v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}

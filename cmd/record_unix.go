@@ -15,8 +15,12 @@ var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGH
 // ownProcessGroup puts the command in a process group of its own, so that
 // a terminal's Ctrl-C reaches it once, forwarded by record, rather than
 // twice (many programs take a second interrupt as "quit now"), and so that
-// the signal reaches the processes it starts as a terminal's would.
-func ownProcessGroup(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+// the signal reaches the processes it starts as a terminal's would. Where
+// the system can, the command is killed when record dies.
+func ownProcessGroup(c *exec.Cmd) {
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(c.SysProcAttr)
+}
 
 // signalGroup sends sig to the command's process group.
 func signalGroup(p *os.Process, sig os.Signal) {

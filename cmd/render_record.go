@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
-	"hopbudget/tracefmt/otlpreceiver"
+	"hopbudget/receiver"
 )
 
 // writeRecordStart says where record listens, for the user and for
 // programs that start it with :0 and need the port.
 func writeRecordStart(w io.Writer, rec *recording, out string) {
 	var on []string
+	if rec.ListenAddr != "" {
+		on = append(on, "OTLP/HTTP and OTLP/gRPC on http://"+rec.ListenAddr)
+	}
 	if rec.HTTPAddr != "" {
 		on = append(on, "OTLP/HTTP on http://"+rec.HTTPAddr)
 	}
@@ -40,7 +43,7 @@ func writeCommandEnd(w io.Writer, c *commandResult, took time.Duration) {
 func writeRecordSummary(w io.Writer, rec *recording) {
 	st := rec.Stats
 	var by []string
-	for _, t := range []string{otlpreceiver.HTTP, otlpreceiver.GRPC} {
+	for _, t := range []string{receiver.HTTP, receiver.GRPC} {
 		if n := st.ByTransport[t]; n > 0 {
 			by = append(by, fmt.Sprintf("%d %s", n, t))
 		}

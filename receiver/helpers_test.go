@@ -1,4 +1,4 @@
-package otlpreceiver
+package receiver
 
 import (
 	"context"
@@ -21,6 +21,7 @@ type testReceiver struct {
 	*Receiver
 	path     string
 	w        *Writer
+	addr     string // both transports
 	httpAddr string
 	grpcAddr string
 }
@@ -33,6 +34,10 @@ func startReceiver(tb testing.TB, cfg Config, name string) *testReceiver {
 		tb.Fatal(err)
 	}
 	r := New(w, cfg)
+	both, err := r.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	ha, err := r.ListenHTTP("127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -41,7 +46,7 @@ func startReceiver(tb testing.TB, cfg Config, name string) *testReceiver {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tr := &testReceiver{Receiver: r, path: path, w: w, httpAddr: ha.String(), grpcAddr: ga.String()}
+	tr := &testReceiver{Receiver: r, path: path, w: w, addr: both.String(), httpAddr: ha.String(), grpcAddr: ga.String()}
 	tb.Cleanup(func() { tr.stop(tb) })
 	return tr
 }

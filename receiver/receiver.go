@@ -1,14 +1,18 @@
-// Package otlpreceiver is an OTLP trace receiver that records what it is
+// Package receiver is an OTLP trace receiver that records what it is
 // sent: OTLP/HTTP (POST /v1/traces, protobuf or JSON, optionally gzip or
-// zstd) and OTLP/gRPC (TraceService/Export). Every accepted request is
+// zstd, over HTTP/1.1 or cleartext HTTP/2) and OTLP/gRPC
+// (TraceService/Export), both on one port. Every accepted request is
 // decoded into the generated OTLP types and written losslessly, one line of
-// OTLP/JSON each, by a Writer; tracefmt reads the file back as otlp-json.
+// OTLP/JSON each, by a Writer, and acknowledged once written; tracefmt
+// reads the file back as otlp-json.
 //
 // It answers as the OTLP specification says: success, partial success with
 // the count of rejected spans, 400 for undecodable bodies, 413 over the body
-// limit, 415 for unknown content types or encodings. Nothing a client sends
-// can stop it from serving the others; everything refused is counted.
-package otlpreceiver
+// limit, 415 for unknown content types or encodings, 429 / RESOURCE_EXHAUSTED
+// with a retry delay when busy, 500 / UNAVAILABLE once the output failed.
+// Nothing a client sends, or fails to send, can stop it from serving the
+// others (see Config); everything refused is counted.
+package receiver
 
 import (
 	"context"
@@ -19,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -28,18 +33,51 @@ import (
 	"hopbudget/tracefmt"
 )
 
-// DefaultMaxBody is the default limit on a request's body, compressed and
-// decompressed alike.
-const DefaultMaxBody = 16 << 20
-
-// Config configures a Receiver.
+// Config configures a Receiver. Its zero value is the default.
 type Config struct {
 	// MaxBody limits a request's body, before and after decompression
 	// (0: DefaultMaxBody). Larger requests get 413 / RESOURCE_EXHAUSTED.
 	MaxBody int64
-	// MaxInFlight bounds the requests decoded at once, and so memory
-	// (0: 2 × GOMAXPROCS, at least 4). Others wait on their connection.
+	// MaxInFlight bounds the requests decompressed and decoded at once, and
+	// so CPU and the memory of decoded requests (0: 2 × GOMAXPROCS, at
+	// least 4). Bodies are read before a request takes one of these, so
+	// slow clients never hold them.
 	MaxInFlight int
+	// MaxInFlightBytes bounds the request bytes held at once, bodies as
+	// received plus their decompressed form, over all transports (0: 4 ×
+	// MaxBody; never less than 2 × MaxBody, so one largest request always
+	// fits). A request that would pass it is refused with 429 /
+	// RESOURCE_EXHAUSTED and a retry delay (Retry-After / RetryInfo).
+	MaxInFlightBytes int64
+	// BodyTimeout is how long a request's body may take to arrive after
+	// its headers (0: DefaultBodyTimeout); later ones get 408 /
+	// DEADLINE_EXCEEDED.
+	BodyTimeout time.Duration
+	// HeaderTimeout is how long an HTTP/1 request's headers may take
+	// (0: DefaultHeaderTimeout).
+	HeaderTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBody <= 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if c.MaxInFlightBytes <= 0 {
+		c.MaxInFlightBytes = 4 * c.MaxBody
+	}
+	// A largest compressed body and its decompressed form, each in a
+	// buffer a few bytes over MaxBody (to see its end), always fit.
+	c.MaxInFlightBytes = max(c.MaxInFlightBytes, 2*(c.MaxBody+firstRead))
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = DefaultHeaderTimeout
+	}
+	return c
 }
 
 // Reasons a request is refused, as counted in Stats.Failed.
@@ -50,7 +88,9 @@ const (
 	FailEncoding    = "unsupported-encoding" // 415: content encoding
 	FailMethod      = "method-not-allowed"   // 405
 	FailNotFound    = "not-found"            // 404 / UNIMPLEMENTED
-	FailWrite       = "write-error"          // 500 / INTERNAL: the output failed
+	FailBusy        = "busy"                 // 429 / RESOURCE_EXHAUSTED with a retry delay: in-flight bytes used up
+	FailTimeout     = "body-timeout"         // 408 / DEADLINE_EXCEEDED: the body did not arrive in time
+	FailWrite       = "write-error"          // 500 / UNAVAILABLE: the recording could not be written
 	FailOther       = "other"                // a gRPC error not listed above
 )
 
@@ -99,37 +139,30 @@ func (s Stats) ServiceNames() []string {
 
 // Receiver receives OTLP traces and writes them to a Writer.
 type Receiver struct {
-	cfg Config
-	out *Writer
-	sem chan struct{}
+	cfg   Config
+	out   *Writer
+	sem   chan struct{}
+	bytes byteBudget
+	grpc  *grpc.Server // serves gRPC requests handed over by ServeHTTP
 
-	mu    sync.Mutex
-	stats Stats
-
-	servers []server
+	mu      sync.Mutex
+	stats   Stats
+	servers []*httpServer
 
 	zstdOnce sync.Once
 	zstd     *zstd.Decoder
 	zstdErr  error
 }
 
-type server interface {
-	shutdown(ctx context.Context) error
-}
-
-// New returns a receiver writing to out. It serves nothing until
-// ListenHTTP / ListenGRPC, or its ServeHTTP is mounted elsewhere.
+// New returns a receiver writing to out. It serves nothing until Listen,
+// or its ServeHTTP is mounted elsewhere.
 func New(out *Writer, cfg Config) *Receiver {
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = max(4, 2*runtime.GOMAXPROCS(0))
-	}
-	return &Receiver{
-		cfg: cfg,
-		out: out,
-		sem: make(chan struct{}, cfg.MaxInFlight),
+	cfg = cfg.withDefaults()
+	r := &Receiver{
+		cfg:   cfg,
+		out:   out,
+		sem:   make(chan struct{}, cfg.MaxInFlight),
+		bytes: byteBudget{limit: cfg.MaxInFlightBytes},
 		stats: Stats{
 			ByTransport: map[string]int64{},
 			Rejected:    map[string]int64{},
@@ -137,7 +170,12 @@ func New(out *Writer, cfg Config) *Receiver {
 			Services:    map[string]int64{},
 		},
 	}
+	r.grpc = newGRPCServer(r)
+	return r
 }
+
+// Limits is the configuration in effect, defaults filled in.
+func (r *Receiver) Limits() Config { return r.cfg }
 
 // Stats returns a copy of the running totals.
 func (r *Receiver) Stats() Stats {
@@ -175,10 +213,6 @@ func (r *Receiver) addBytes(n int) {
 	r.mu.Unlock()
 }
 
-// errWrite marks a failed output, which the transports answer as a server
-// error: the request was fine.
-var errWrite = errors.New("writing the recording failed")
-
 // accept validates a decoded request, drops (and counts) spans that are not
 // valid OTLP spans, writes the rest and returns the partial-success answer:
 // how many spans were rejected and why ("" when none). A request is counted
@@ -213,7 +247,8 @@ func (r *Receiver) accept(req *coltracepb.ExportTraceServiceRequest, transport s
 	var n int
 	if kept > 0 {
 		if n, err = r.out.Write(req); err != nil {
-			err = fmt.Errorf("%w: %v", errWrite, err)
+			reqs, spans := r.out.Held()
+			err = &WriteError{Err: err, Requests: reqs, Spans: spans}
 		}
 	}
 
@@ -299,53 +334,52 @@ func (r *Receiver) acquire(ctx context.Context) bool {
 
 func (r *Receiver) release() { <-r.sem }
 
-// ListenHTTP serves OTLP/HTTP on addr ("127.0.0.1:0" picks a free port) and
-// returns the address bound.
-func (r *Receiver) ListenHTTP(addr string) (net.Addr, error) {
+// Listen serves OTLP on addr ("127.0.0.1:0" picks a free port) and returns
+// the address bound: the transports named (HTTP, GRPC), both when none is.
+// One port serves both: HTTP/1.1 and HTTP/2 (h2c, prior knowledge) share
+// it, and an HTTP/2 request of content type application/grpc is gRPC.
+func (r *Receiver) Listen(addr string, transports ...string) (net.Addr, error) {
+	p := port{r: r, http: len(transports) == 0, grpc: len(transports) == 0}
+	for _, t := range transports {
+		switch t {
+		case HTTP:
+			p.http = true
+		case GRPC:
+			p.grpc = true
+		default:
+			return nil, fmt.Errorf("unknown transport %q", t)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := newHTTPServer(r)
+	s := newHTTPServer(r, p)
 	go s.s.Serve(ln)
+	r.mu.Lock()
 	r.servers = append(r.servers, s)
+	r.mu.Unlock()
 	return ln.Addr(), nil
 }
 
-// ListenGRPC serves OTLP/gRPC on addr and returns the address bound.
-func (r *Receiver) ListenGRPC(addr string) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	s := newGRPCServer(r)
-	go s.Serve(ln)
-	r.servers = append(r.servers, grpcServer{s})
-	return ln.Addr(), nil
-}
+// ListenHTTP serves OTLP/HTTP only on addr.
+func (r *Receiver) ListenHTTP(addr string) (net.Addr, error) { return r.Listen(addr, HTTP) }
+
+// ListenGRPC serves OTLP/gRPC only on addr.
+func (r *Receiver) ListenGRPC(addr string) (net.Addr, error) { return r.Listen(addr, GRPC) }
 
 // Shutdown stops accepting, lets requests in flight finish (until ctx is
 // done, then cuts them off) and returns. It does not close the Writer.
 func (r *Receiver) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	servers := r.servers
+	r.servers = nil
+	r.mu.Unlock()
 	var errs []error
-	for _, s := range r.servers {
+	for _, s := range servers {
 		errs = append(errs, s.shutdown(ctx))
 	}
-	r.servers = nil
+	// Every gRPC call came through an HTTP server, now done with them.
+	r.grpc.Stop()
 	return errors.Join(errs...)
-}
-
-type grpcServer struct{ s *grpc.Server }
-
-func (g grpcServer) shutdown(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { g.s.GracefulStop(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		g.s.Stop()
-		<-done
-		return ctx.Err()
-	}
 }

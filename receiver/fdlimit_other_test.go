@@ -1,0 +1,5 @@
+//go:build !unix
+
+package receiver
+
+func openFiles() int { return 4096 }
