@@ -1,0 +1,129 @@
+package cmd
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fakeJaeger serves both Jaeger query APIs from the hand-written responses
+// in testdata/pull (the same two traces in each API's format).
+func fakeJaeger(t *testing.T) *httptest.Server {
+	t.Helper()
+	v3, err := os.ReadFile("testdata/pull/jaeger-v3-traces.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal, err := os.ReadFile("testdata/pull/jaeger-internal-traces.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v3/traces", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("query.service_name") != "frontend" {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":{"httpCode":404,"message":"No traces found"}}`))
+			return
+		}
+		w.Write(v3)
+	})
+	mux.HandleFunc("/api/traces", func(w http.ResponseWriter, r *http.Request) { w.Write(internal) })
+	mux.HandleFunc("/broken/api/v3/traces", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html><head><title>502 Bad Gateway</title></head></html>"))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestPullThenAnalyze pulls from a fake Jaeger over both APIs and reads the
+// saved directories back: every span is there, the manifest is not read as
+// an input, and both APIs give the same analysis.
+func TestPullThenAnalyze(t *testing.T) {
+	srv := fakeJaeger(t)
+	src := strings.Replace(srv.URL, "http://", "jaeger://", 1)
+	var analyses []map[string]json.RawMessage
+	for _, api := range []string{"v3", "internal"} {
+		dir := filepath.Join(t.TempDir(), "pulled")
+		out, errOut, code := run(t, "", "pull", src, "--api", api, "--service", "frontend", "--save", dir)
+		if code != 0 {
+			t.Fatalf("pull --api %s: exit %d\n%s", api, code, errOut)
+		}
+		if !strings.Contains(out, "Pulled 2 traces from "+src) || !strings.Contains(out, "Next: hopbudget analyze "+dir) {
+			t.Errorf("pull output:\n%s", out)
+		}
+		out, errOut, code = run(t, "", "analyze", "-o", "json", "--strict", dir)
+		if code != 0 {
+			t.Fatalf("analyze %s: exit %d\n%s", dir, code, errOut)
+		}
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var in struct {
+			Traces, Spans, SpansRead int
+			Files                    []struct{ Name string }
+		}
+		if err := json.Unmarshal(doc["input"], &in); err != nil {
+			t.Fatal(err)
+		}
+		if in.Traces != 2 || in.Spans != 6 || in.SpansRead != 6 || len(in.Files) != 1 {
+			t.Errorf("--api %s: read back %+v, want 2 traces, 6 spans, 1 file", api, in)
+		}
+		if len(doc["hops"]) < 10 || len(doc["endpoints"]) < 10 {
+			t.Fatalf("--api %s: analysis without hops or endpoints:\n%s", api, out)
+		}
+		delete(doc, "input") // file names and formats differ, nothing else may
+		analyses = append(analyses, doc)
+	}
+	if !reflect.DeepEqual(analyses[0], analyses[1]) {
+		t.Errorf("api_v3 and internal pulls analyse differently:\n%s\n%s", analyses[0]["endpoints"], analyses[1]["endpoints"])
+	}
+}
+
+func TestPullErrors(t *testing.T) {
+	srv := fakeJaeger(t)
+	src := strings.Replace(srv.URL, "http://", "jaeger://", 1)
+	t.Setenv("HOPBUDGET_PULL_TOKEN", "tok-SECRET-123")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"proxy error page", []string{src + "/broken", "--service", "frontend", "--api", "v3", "--retries", "0"},
+			[]string{"HTTP 502", `an HTML page titled "502 Bad Gateway"`, srv.URL + "/broken/api/v3/traces?", "Manifest: "}},
+		{"nothing matched", []string{src, "--service", "nobody", "--api", "v3"},
+			[]string{"no traces match the query"}},
+		{"bad source", []string{"localhost:16686", "--service", "x"}, []string{"want a URL like"}},
+		{"bad header", []string{src, "--service", "x", "--header", "tok-SECRET-456"}, []string{"--header: want 'Name: value'"}},
+		{"since and start", []string{src, "--service", "x", "--since", "2h", "--start", "2026-01-01T00:00:00Z"}, []string{"give one"}},
+		{"bad end", []string{src, "--service", "x", "--end", "yesterday"}, []string{`--end "yesterday": want RFC 3339`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			out, errOut, code := run(t, "", append([]string{"pull", "--save", dir}, tc.args...)...)
+			if code != ExitInputError {
+				t.Errorf("exit %d, want %d", code, ExitInputError)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing on failure", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(errOut, "SECRET") {
+				t.Errorf("stderr shows a secret:\n%s", errOut)
+			}
+		})
+	}
+}
