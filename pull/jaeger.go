@@ -28,6 +28,12 @@ func (c *client) pullJaeger(ctx context.Context, q Query, s *saver) error {
 	api := c.opts.JaegerAPI
 	switch api {
 	case "", "auto":
+		if len(q.Tags) > 0 {
+			// api_v3's HTTP gateway (Jaeger v1.75 / v2.12 checked) drops
+			// attributes: the internal API filters by tags.
+			s.m.API = "internal"
+			return c.jaegerInternal(ctx, q, s)
+		}
 		s.m.API = "api_v3"
 		err := c.jaegerV3(ctx, q, s)
 		var na *noAPIError
@@ -41,6 +47,9 @@ func (c *client) pullJaeger(ctx context.Context, q Query, s *saver) error {
 		return c.jaegerInternal(ctx, q, s)
 	case "v3":
 		s.m.API = "api_v3"
+		if len(q.Tags) > 0 {
+			s.warn("--tag with --api v3: Jaeger's api_v3 HTTP gateway may ignore query.attributes (v1.75 / v2.12 does); --api internal filters by tags")
+		}
 		return c.jaegerV3(ctx, q, s)
 	}
 	return fmt.Errorf("--api %q: want v3, internal or auto", api)
@@ -61,13 +70,14 @@ func (c *client) jaegerV3(ctx context.Context, q Query, s *saver) error {
 	v.Set("query.start_time_min", q.Start.UTC().Format(time.RFC3339Nano))
 	v.Set("query.start_time_max", q.End.UTC().Format(time.RFC3339Nano))
 	if q.MinDuration > 0 {
-		// Seconds with an "s": both protobuf JSON's Duration (v1's gRPC
-		// gateway) and time.ParseDuration (v2) read it.
+		// Seconds with an "s": both protobuf JSON's Duration (gRPC
+		// gateway) and time.ParseDuration (Jaeger's own gateway) read it.
 		v.Set("query.duration_min", strconv.FormatFloat(q.MinDuration.Seconds(), 'f', -1, 64)+"s")
 	}
 	if q.Limit > 0 {
-		// num_traces until Jaeger v2.x renamed it search_depth; each
-		// ignores the other's spelling.
+		// The gateway reads num_traces (into the query's SearchDepth, as
+		// of v1.75); search_depth is the field's newer name. Unknown
+		// parameters are ignored, so both are sent.
 		v.Set("query.num_traces", strconv.Itoa(q.Limit))
 		v.Set("query.search_depth", strconv.Itoa(q.Limit))
 	}

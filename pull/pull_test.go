@@ -217,7 +217,9 @@ func TestJaegerAutoFallsBackWithoutV3(t *testing.T) {
 	var warned []string
 	opts := testOptions()
 	opts.Warn = func(s string) { warned = append(warned, s) }
-	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), testQuery, opts, t.TempDir())
+	q := testQuery
+	q.Tags = nil // with tags, auto goes straight to the internal API
+	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), q, opts, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,12 +234,41 @@ func TestJaegerAutoFallsBackWithoutV3(t *testing.T) {
 	}
 }
 
+func TestJaegerAutoWithTagsUsesInternal(t *testing.T) {
+	f := newFake(t, map[string]http.HandlerFunc{
+		"/api/v3/traces": serve(200, "application/json", fixture(t, "jaeger-v3-traces.json")),
+		"/api/traces":    serve(200, "application/json", fixture(t, "jaeger-internal-traces.json")),
+	})
+	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), testQuery, testOptions(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.API != "internal" || len(f.requests("/api/v3/traces")) != 0 {
+		t.Errorf("api %q, api_v3 asked %d times; tags need the internal API", m.API, len(f.requests("/api/v3/traces")))
+	}
+}
+
+func TestJaegerV3WithoutTags(t *testing.T) {
+	f := newFake(t, map[string]http.HandlerFunc{"/api/v3/traces": serve(200, "application/json", fixture(t, "jaeger-v3-traces.json"))})
+	q := testQuery
+	q.Tags = nil
+	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), q, testOptions(), t.TempDir())
+	if err != nil || m.API != "api_v3" {
+		t.Fatalf("api %q, err %v", m.API, err)
+	}
+	if _, ok := f.requests("/api/v3/traces")[0].URL.Query()["query.attributes"]; ok {
+		t.Error("query.attributes sent without tags")
+	}
+}
+
 func TestJaegerV3NoTraces(t *testing.T) {
 	// Jaeger v2 answers a search that matches nothing with a JSON 404: the
 	// API exists, so auto must not fall back, and the pull says so.
-	f := newFake(t, map[string]http.HandlerFunc{"/api/v3/traces": serve(404, "application/json", fixture(t, "jaeger-v3-not-found.json"))})
+	f := newFake(t, map[string]http.HandlerFunc{"/api/v3/traces": serve(404, "text/plain; charset=utf-8", fixture(t, "jaeger-v3-not-found.json"))})
 	dir := t.TempDir()
-	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), testQuery, testOptions(), dir)
+	q := testQuery
+	q.Tags = nil
+	m, err := Pull(context.Background(), source(t, Jaeger, f.URL), q, testOptions(), dir)
 	if err == nil || !strings.Contains(err.Error(), "no traces match") {
 		t.Fatalf("err = %v, want no traces match", err)
 	}
@@ -263,7 +294,7 @@ func TestBadResponses(t *testing.T) {
 		want     []string
 		attempts int
 	}{
-		{"v3 error body", Jaeger, "v3", "/api/v3/traces", serve(400, "application/json", fixture(t, "jaeger-v3-bad-request.json")),
+		{"v3 error body", Jaeger, "v3", "/api/v3/traces", serve(400, "text/plain; charset=utf-8", fixture(t, "jaeger-v3-bad-request.json")) /* http.Error, as Jaeger sends it */,
 			[]string{"/api/v3/traces?", "HTTP 400", `malformed parameter query.start_time_min`}, 1},
 		{"internal error body", Jaeger, "internal", "/api/traces", serve(400, "application/json", fixture(t, "jaeger-internal-error.json")),
 			[]string{"/api/traces?", "HTTP 400", "parameter 'service' is required"}, 1},
