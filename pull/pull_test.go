@@ -294,7 +294,7 @@ func TestBadResponses(t *testing.T) {
 		want     []string
 		attempts int
 	}{
-		{"v3 error body", Jaeger, "v3", "/api/v3/traces", serve(400, "text/plain; charset=utf-8", fixture(t, "jaeger-v3-bad-request.json")) /* http.Error, as Jaeger sends it */,
+		{"v3 error body", Jaeger, "v3", "/api/v3/traces", serve(400, "text/plain; charset=utf-8", fixture(t, "jaeger-v3-bad-request.json")), /* http.Error, as Jaeger sends it */
 			[]string{"/api/v3/traces?", "HTTP 400", `malformed parameter query.start_time_min`}, 1},
 		{"internal error body", Jaeger, "internal", "/api/traces", serve(400, "application/json", fixture(t, "jaeger-internal-error.json")),
 			[]string{"/api/traces?", "HTTP 400", "parameter 'service' is required"}, 1},
