@@ -188,7 +188,12 @@ func (o *PullOptions) query() (pull.Query, error) {
 		Service: o.Service, Operation: o.Operation, Tags: o.Tags,
 		Limit: o.Limit, MinDuration: o.MinDuration, TraceQL: o.Query,
 	}
+	// Whole seconds, rounded up: readable in the manifest, and Tempo
+	// takes seconds anyway.
 	end := o.Now()
+	if t := end.Truncate(time.Second); !t.Equal(end) {
+		end = t.Add(time.Second)
+	}
 	if o.End != "" {
 		t, err := time.Parse(time.RFC3339Nano, o.End)
 		if err != nil {
@@ -236,9 +241,20 @@ func renderPull(s *Streams, m *pull.Manifest, dir string, pullErr error) error {
 	fmt.Fprintf(w, "%s %d traces from %s (%s) into %s in %s\n", verb, m.Traces, m.Source, m.API, dir,
 		m.Finished.Sub(m.Started).Round(time.Millisecond))
 	if len(m.Files) > 0 {
-		t := &table{header: []string{"FILE", "TRACES", "BYTES", "STATUS"}, right: map[int]bool{1: true, 2: true}}
+		status := false // Tempo's COMPLETE / PARTIAL; the others send none
 		for _, f := range m.Files {
-			t.add(f.Name, strconv.Itoa(f.Traces), strconv.Itoa(f.Bytes), f.Status)
+			status = status || f.Status != ""
+		}
+		t := &table{header: []string{"FILE", "TRACES", "BYTES"}, right: map[int]bool{1: true, 2: true}}
+		if status {
+			t.header = append(t.header, "STATUS")
+		}
+		for _, f := range m.Files {
+			row := []string{f.Name, strconv.Itoa(f.Traces), strconv.Itoa(f.Bytes)}
+			if status {
+				row = append(row, f.Status)
+			}
+			t.add(row...)
 		}
 		if err := t.render(w, false); err != nil {
 			return err

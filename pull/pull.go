@@ -1,6 +1,7 @@
 package pull
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,12 +213,15 @@ func (s *saver) writeManifest() error {
 	// Concurrent fetches finish in any order; the manifest does not.
 	sort.Slice(s.m.Files, func(i, j int) bool { return s.m.Files[i].Name < s.m.Files[j].Name })
 	sort.Slice(s.m.Missing, func(i, j int) bool { return s.m.Missing[i].What < s.m.Missing[j].What })
-	b, err := json.MarshalIndent(s.m, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // URLs keep their '&'
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s.m); err != nil {
 		return err
 	}
 	path := filepath.Join(s.dir, ManifestName)
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %v", path, err)
 	}
 	return nil
