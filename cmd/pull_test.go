@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeJaeger serves both Jaeger query APIs from the hand-written responses
@@ -125,5 +128,30 @@ func TestPullErrors(t *testing.T) {
 				t.Errorf("stderr shows a secret:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// TestPullProgress draws progress on a terminal and clears it at the end.
+func TestPullProgress(t *testing.T) {
+	body, err := os.ReadFile("testdata/pull/zipkin-traces.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(500 * time.Millisecond)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	s := &Streams{In: strings.NewReader(""), Out: &out, Err: &errb, ErrIsTerminal: true}
+	code := Run(context.Background(), s, []string{"pull", strings.Replace(srv.URL, "http://", "zipkin://", 1), "--save", filepath.Join(t.TempDir(), "z")})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if e := errb.String(); !strings.Contains(e, "pulling: 0 traces, 1 requests") || !strings.HasSuffix(e, "\r\033[K") {
+		t.Errorf("stderr %q", e)
+	}
+	if !strings.Contains(out.String(), "Pulled 2 traces") {
+		t.Errorf("stdout %q", out.String())
 	}
 }

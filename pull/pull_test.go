@@ -757,3 +757,63 @@ func TestQueryValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestTempoTraceGone(t *testing.T) {
+	f := newFake(t, map[string]http.HandlerFunc{
+		"/api/search": serve(200, "application/json", []byte(`{"traces":[{"traceID":"0a"}]}`)),
+		// /api/v2/traces/0a is not routed: 404
+	})
+	dir := t.TempDir()
+	_, err := Pull(context.Background(), source(t, Tempo, f.URL), Query{Start: testEnd.Add(-time.Hour), End: testEnd}, testOptions(), dir)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "retention?") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(f.requests("/api/v2/traces/0a")); n != 1 {
+		t.Errorf("%d requests for a missing trace, want 1 (404 is not retried)", n)
+	}
+	if m := readManifest(t, dir); len(m.Missing) != 1 || m.Missing[0].What != "trace 0a" {
+		t.Errorf("missing %+v", m.Missing)
+	}
+}
+
+func TestTempoUnsafeTraceID(t *testing.T) {
+	f := newFake(t, map[string]http.HandlerFunc{
+		"/api/search":       serve(200, "application/json", []byte(`{"traces":[{"traceID":"../../etc/passwd"},{"traceID":"0A"}]}`)),
+		"/api/v2/traces/0a": serve(200, "application/json", fixture(t, "tempo-trace-complete.json")),
+	})
+	var warned []string
+	opts := testOptions()
+	opts.Warn = func(s string) { warned = append(warned, s) }
+	dir := t.TempDir()
+	m, err := Pull(context.Background(), source(t, Tempo, f.URL), Query{Start: testEnd.Add(-time.Hour), End: testEnd}, opts, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := savedFiles(t, dir); m.Traces != 1 || len(got) != 1 || got[0] != "tempo-0a.json" {
+		t.Errorf("files %v", got)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "not hex") {
+		t.Errorf("warnings %q", warned)
+	}
+}
+
+func TestBasicAuthFromURL(t *testing.T) {
+	var user, pass string
+	var ok bool
+	f := newFake(t, map[string]http.HandlerFunc{"/prefix/api/v2/traces": func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok = r.BasicAuth()
+		w.Write([]byte("[]"))
+	}})
+	u, _ := url.Parse(f.URL)
+	src, err := ParseSource("zipkin://alice:pw@"+u.Host+"/prefix/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Pull(context.Background(), src, testQuery, testOptions(), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "no traces match") {
+		t.Errorf("err = %v, want no traces match", err)
+	}
+	if !ok || user != "alice" || pass != "pw" {
+		t.Errorf("basic auth %q %q %v", user, pass, ok)
+	}
+}
