@@ -166,7 +166,13 @@ func newSaver(dir string, opts Options) (*saver, error) {
 
 // save writes one response under name: to a hidden temporary file first,
 // so an interrupted pull never leaves half a file that reads as traces.
+//
+// An answer with no traces is not saved: it would only make every command
+// reading the directory fail with "no spans".
 func (s *saver) save(name string, r *response, traces int, status string) error {
+	if traces == 0 {
+		return nil
+	}
 	tmp := filepath.Join(s.dir, "."+name+".tmp")
 	if err := os.WriteFile(tmp, r.Body, 0o644); err != nil {
 		return fmt.Errorf("saving %s: %v", r.URL, err)

@@ -817,3 +817,36 @@ func TestBasicAuthFromURL(t *testing.T) {
 		t.Errorf("basic auth %q %q %v", user, pass, ok)
 	}
 }
+
+func TestEmptyAnswersAreNotSaved(t *testing.T) {
+	tests := []struct {
+		backend Backend
+		path    string
+		body    string
+	}{
+		{Jaeger, "/api/v3/traces", `{"result":{"resourceSpans":[]}}`},
+		{Jaeger, "/api/traces", `{"data":[],"total":0,"limit":0,"offset":0,"errors":null}`},
+		{Zipkin, "/api/v2/traces", `[]`},
+		{Tempo, "/api/search", `{"traces":[],"metrics":{}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			f := newFake(t, map[string]http.HandlerFunc{tc.path: serve(200, "application/json", []byte(tc.body))})
+			opts := testOptions()
+			opts.JaegerAPI = "v3"
+			if tc.path == "/api/traces" {
+				opts.JaegerAPI = "internal"
+			}
+			dir := t.TempDir()
+			q := testQuery
+			q.Tags = nil
+			_, err := Pull(context.Background(), source(t, tc.backend, f.URL), q, opts, dir)
+			if err == nil || !strings.Contains(err.Error(), "no traces match the query") {
+				t.Errorf("err = %v", err)
+			}
+			if got := savedFiles(t, dir); len(got) != 0 {
+				t.Errorf("saved %v", got)
+			}
+		})
+	}
+}
