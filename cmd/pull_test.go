@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,12 +18,16 @@ import (
 // fakeJaeger serves both Jaeger query APIs from the hand-written responses
 // in testdata/pull (the same two traces in each API's format).
 func fakeJaeger(t *testing.T) *httptest.Server {
+	return fakeJaegerFrom(t, "testdata/pull/jaeger-v3-traces.json", "testdata/pull/jaeger-internal-traces.json")
+}
+
+func fakeJaegerFrom(t *testing.T, v3File, internalFile string) *httptest.Server {
 	t.Helper()
-	v3, err := os.ReadFile("testdata/pull/jaeger-v3-traces.json")
+	v3, err := os.ReadFile(v3File)
 	if err != nil {
 		t.Fatal(err)
 	}
-	internal, err := os.ReadFile("testdata/pull/jaeger-internal-traces.json")
+	internal, err := os.ReadFile(internalFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +55,22 @@ func fakeJaeger(t *testing.T) *httptest.Server {
 // saved directories back: every span is there, the manifest is not read as
 // an input, and both APIs give the same analysis.
 func TestPullThenAnalyze(t *testing.T) {
-	srv := fakeJaeger(t)
+	tests := []struct {
+		name, v3, internal string
+		traces, spans      int
+	}{
+		{"hand-written", "testdata/pull/jaeger-v3-traces.json", "testdata/pull/jaeger-internal-traces.json", 2, 6},
+		// Recorded from a real Jaeger v1.75.0 by make integration.
+		{"recorded from Jaeger v1.75.0", "testdata/pull/real-jaeger-v1.75-api_v3.json", "testdata/pull/real-jaeger-v1.75-api-traces.json", 20, 80},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pullThenAnalyze(t, fakeJaegerFrom(t, tc.v3, tc.internal), tc.traces, tc.spans)
+		})
+	}
+}
+
+func pullThenAnalyze(t *testing.T, srv *httptest.Server, traces, spans int) {
 	src := strings.Replace(srv.URL, "http://", "jaeger://", 1)
 	var analyses []map[string]json.RawMessage
 	for _, api := range []string{"v3", "internal"} {
@@ -59,7 +79,7 @@ func TestPullThenAnalyze(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("pull --api %s: exit %d\n%s", api, code, errOut)
 		}
-		if !strings.Contains(out, "Pulled 2 traces from "+src) || !strings.Contains(out, "Next: hopbudget analyze "+dir) {
+		if !strings.Contains(out, fmt.Sprintf("Pulled %d traces from %s", traces, src)) || !strings.Contains(out, "Next: hopbudget analyze "+dir) {
 			t.Errorf("pull output:\n%s", out)
 		}
 		out, errOut, code = run(t, "", "analyze", "-o", "json", "--strict", dir)
@@ -77,8 +97,8 @@ func TestPullThenAnalyze(t *testing.T) {
 		if err := json.Unmarshal(doc["input"], &in); err != nil {
 			t.Fatal(err)
 		}
-		if in.Traces != 2 || in.Spans != 6 || in.SpansRead != 6 || len(in.Files) != 1 {
-			t.Errorf("--api %s: read back %+v, want 2 traces, 6 spans, 1 file", api, in)
+		if in.Traces != traces || in.Spans != spans || in.SpansRead != spans || len(in.Files) != 1 {
+			t.Errorf("--api %s: read back %+v, want %d traces, %d spans, 1 file", api, in, traces, spans)
 		}
 		if len(doc["hops"]) < 10 || len(doc["endpoints"]) < 10 {
 			t.Fatalf("--api %s: analysis without hops or endpoints:\n%s", api, out)
