@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/hopbudget
 DEMO    := testdata/demo
 
-.PHONY: build install demo test race bench fuzz clean
+.PHONY: build install demo test race bench fuzz integration clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -56,6 +56,17 @@ fuzz:
 			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
 		done; \
 	done
+
+# Opt-in, not part of `make test`: builds a real Jaeger all-in-one (v1.75.0,
+# the Jaeger v2 binary) from source in the separate tools/integration module
+# (~10 min on 2 cores the first time, cached after), runs it with in-memory
+# storage on free ports (tools/integration/jaeger.yaml), sends it traces with
+# the OpenTelemetry Go SDK while `hopbudget record` receives the same spans,
+# pulls them back over api_v3 and the internal API, and checks that both
+# pulls analyse exactly as the recording does.
+integration: build
+	$(GO) -C tools/integration build -o $(CURDIR)/bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+	cd tools/integration && HOPBUDGET_BIN=$(CURDIR)/$(BIN) JAEGER_BIN=$(CURDIR)/bin/jaeger $(GO) test -count=1 -v -timeout 10m .
 
 clean:
 	rm -rf bin
