@@ -37,7 +37,7 @@ test:
 race:
 	$(GO) test -race -run '^TestRead' ./tracefmt/
 	$(GO) test -race -run '^(TestDeterminism|TestAnalyzeStopsWhenCancelled|TestBuildProfilesMatchesBuildProfile)$$' ./analyze/
-	$(GO) test -race ./tracefmt/otlpreceiver/
+	$(GO) test -race ./receiver/
 	$(GO) test -race -run '^(TestRecordBudget|TestRecordCommandFailureWins|TestRecordUntilCancelled|TestCancelledContextStopsEveryCommand)$$' ./cmd/
 
 # Benchmarks generate ~1M-span inputs with ../shared/tracegen into the

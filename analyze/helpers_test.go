@@ -142,6 +142,8 @@ func loadOTLPProto(tb testing.TB, path string) []tracefmt.Trace {
 						a.DBSystem = v
 					case "http.response.status_code":
 						a.HTTPStatus = int32(kv.Value.GetIntValue())
+					case "db.query.text", "db.statement":
+						a.DBStatement = intern(string(tracefmt.NormalizeStatement([]byte(v))))
 					}
 				}
 				if p, ok := attrs[a]; ok {

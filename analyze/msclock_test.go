@@ -1,12 +1,17 @@
 package analyze
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"hopbudget/internal/tracegentest"
+	"hopbudget/tracefmt"
 )
 
 // cpShares is the critical-path time per span ID of one trace (µs).
@@ -167,3 +172,119 @@ func TestTruthMsClock(t *testing.T) {
 		})
 	}
 }
+
+// suggest on the shop scenario, with millisecond clocks and without: only
+// the planted pair is listed as independent, the N+1 loop as a batch run
+// (its calls told apart by their statement, each behind its pool connect),
+// no dependent pair is ever called independent, and the savings are the
+// truth's within 1 ms.
+func TestTruthShopSuggest(t *testing.T) {
+	type callT struct{ To, Operation, Service, Statement string }
+	var tt struct {
+		Parallelizable []struct {
+			Calls                    []callT `json:"calls"`
+			Traces                   int     `json:"traces"`
+			SavingMeanUs             float64 `json:"savingMeanUs"`
+			SavingP50Us, SavingP99Us int64
+			EndpointP99AfterUs       int64 `json:"endpointP99AfterUs"`
+		} `json:"parallelizable"`
+		Batchable []struct {
+			To, Operation, Statement string
+			Traces                   int            `json:"traces"`
+			RunLengthCounts          map[string]int `json:"runLengthCounts"`
+			SavingMeanUs             float64        `json:"savingMeanUs"`
+			SavingP50Us, SavingP99Us int64
+		} `json:"batchable"`
+		Dependent []struct {
+			First, Second callT
+		} `json:"dependent"`
+	}
+	for _, ms := range []string{"all", ""} {
+		t.Run("ms-clock="+ms, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"-scenario", "shop", "-traces", "2000", "-seed", "3"}
+			if ms != "" {
+				args = append(args, "-ms-clock", ms)
+			}
+			traces, _ := generate(t, args...)
+			dir := tracegentest.Generate(t, append(args, "-format", "otlp-proto")...)
+			b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &tt); err != nil {
+				t.Fatal(err)
+			}
+			r := mustAnalyze(traces, suggestOpts())
+			near := func(what string, got, want int64) {
+				if abs(got-want) > 1000 {
+					t.Errorf("%s: %d µs, truth %d µs", what, got, want)
+				}
+			}
+			var par, batch []Candidate
+			for _, c := range r.Parallelizable {
+				switch c.Kind {
+				case KindParallel:
+					par = append(par, c)
+				case KindBatch:
+					batch = append(batch, c)
+				}
+			}
+			pp := tt.Parallelizable[0]
+			if len(par) != 1 || par[0].Evidence != EvidenceIndependent {
+				t.Fatalf("parallel candidates %+v, want only the planted pair", par)
+			}
+			got := []string{par[0].Calls[0].To, par[0].Calls[1].To}
+			slices.Sort(got)
+			if want := []string{"pricing", "reviews"}; !slices.Equal(got, want) || abs(int64(par[0].Traces-pp.Traces)) > int64(pp.Traces/200) {
+				t.Errorf("pair %v in %d traces, truth %v in %d", got, par[0].Traces, want, pp.Traces)
+			}
+			near("pair saving mean", par[0].SavingMeanUs, int64(pp.SavingMeanUs))
+			near("pair saving p50", par[0].SavingP50Us, pp.SavingP50Us)
+			near("pair saving p99", par[0].SavingP99Us, pp.SavingP99Us)
+			near("endpoint p99 after", par[0].P99AfterUs, pp.EndpointP99AfterUs)
+
+			bt := tt.Batchable[0]
+			var loop *Candidate
+			for i := range batch {
+				if batch[i].Calls[0].Statement == bt.Statement {
+					loop = &batch[i]
+				}
+			}
+			if loop == nil {
+				t.Fatalf("N+1 loop %q not found among %+v", bt.Statement, batch)
+			}
+			maxLen := 0
+			for k := range bt.RunLengthCounts {
+				maxLen = max(maxLen, int(k[0]-'0'))
+			}
+			if abs(int64(loop.Traces-bt.Traces)) > int64(bt.Traces/200) || loop.RunLengthMax != maxLen {
+				t.Errorf("loop in %d traces, runs up to %d; truth %d, up to %d", loop.Traces, loop.RunLengthMax, bt.Traces, maxLen)
+			}
+			near("loop saving mean", loop.SavingMeanUs, int64(bt.SavingMeanUs))
+			near("loop saving p50", loop.SavingP50Us, bt.SavingP50Us)
+			near("loop saving p99", loop.SavingP99Us, bt.SavingP99Us)
+
+			// With every pair listed, none of the truth's dependent pairs
+			// is called independent.
+			all := suggestOpts()
+			all.SuggestDependent = true
+			ra := mustAnalyze(traces, all)
+			for _, d := range tt.Dependent {
+				for _, c := range ra.Parallelizable {
+					if c.Kind != KindParallel || c.Evidence != EvidenceIndependent {
+						continue
+					}
+					for _, o := range [][2]CallRef{{c.Calls[0], c.Calls[1]}, {c.Calls[1], c.Calls[0]}} {
+						if o[0].To == d.First.To && o[0].Operation == d.First.Operation && o[0].Statement == normStmt(d.First.Statement) &&
+							o[1].To == d.Second.To && o[1].Operation == d.Second.Operation && o[1].Statement == normStmt(d.Second.Statement) {
+							t.Errorf("dependent pair %+v → %+v called independent: %s", d.First, d.Second, c.Why)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func normStmt(s string) string { return string(tracefmt.NormalizeStatement([]byte(s))) }

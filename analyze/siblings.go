@@ -26,19 +26,28 @@ const (
 	// EvidencePossiblyDependent: always serial in one order and the later
 	// call starts right after the earlier one ends, as if waiting for it.
 	EvidencePossiblyDependent = "possibly dependent"
+	// EvidenceDependent: always in one order, and the later call uses what
+	// the earlier one did: it writes back the key the earlier read, or the
+	// earlier prepares it on the same callee (a pool connect, then the
+	// query on that connection).
+	EvidenceDependent = "dependent"
 	// EvidenceBatching: repeated calls to the same callee and operation one
 	// after another (a loop, N+1 queries).
 	EvidenceBatching = "batching"
 )
 
-// callKey names a call's target as the hop table does: callee and operation.
-type callKey struct{ to, op string }
+// callKey names a call's target as the hop table does: callee, operation
+// and normalised statement.
+type callKey struct{ to, op, stmt string }
 
 func cmpCall(x, y callKey) int {
 	if c := cmp.Compare(x.to, y.to); c != 0 {
 		return c
 	}
-	return cmp.Compare(x.op, y.op)
+	if c := cmp.Compare(x.op, y.op); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.stmt, y.stmt)
 }
 
 // pairKey identifies a sibling pair across traces: the parent's service and
@@ -74,6 +83,7 @@ type sibObs struct {
 	key      pairKey
 	parent   int32
 	from, to int32
+	unit     int32 // calls per unit of a batch run (1: single calls)
 }
 
 // sibScratch is a worker's reusable per-trace state for suggest and what-if.
@@ -148,13 +158,13 @@ func (ts *traceState) callOf(i int32) (from string, key callKey, ok bool) {
 	switch {
 	case s.Kind == tracefmt.KindClient:
 		to, op, _ := ts.hopTo(i)
-		return s.Service, callKey{to, op}, true
+		return s.Service, callKey{to, op, statement(s)}, true
 	case s.Kind == tracefmt.KindUnspecified && n.parent >= 0 && !n.has(fAsync):
 		p := ts.nodes[n.parent].span
 		if p.Kind == tracefmt.KindClient || p.Service == s.Service {
 			return "", callKey{}, false
 		}
-		return p.Service, callKey{s.Service, s.Operation}, true
+		return p.Service, callKey{s.Service, s.Operation, statement(s)}, true
 	}
 	return "", callKey{}, false
 }
@@ -176,6 +186,9 @@ func apparent(ov, tol int64, x, y *node) bool {
 // others (a fan-out) are never a candidate themselves.
 func (ts *traceState) siblings(p int32, sa *suggestAcc) {
 	k := ts.children(p)
+	if ts.settled {
+		k, _ = ts.kidGroups(p) // in the order the groups were read
+	}
 	if len(k) < 2 {
 		return
 	}
@@ -195,17 +208,27 @@ func (ts *traceState) siblings(p int32, sa *suggestAcc) {
 	}
 	tol := ts.opts.tolerance()
 	sc.stages = append(sc.stages[:0], 0)
-	last := calls[0].n // the stage's latest-ending call
-	for i := 1; i < len(calls); i++ {
-		c, m := &nd[calls[i].n], &nd[last]
-		if ov := m.end - c.start; ov > 0 && !apparent(ov, tol, m, c) {
-			if c.end > m.end {
-				last = calls[i].n
+	if ts.settled {
+		// Coarse clocks: the groups the granularity pass read from the
+		// times as exported (one rule with fan-in).
+		for i := 1; i < len(calls); i++ {
+			if ts.gid[calls[i].n] != ts.gid[calls[i-1].n] {
+				sc.stages = append(sc.stages, int32(i))
 			}
-			continue
 		}
-		sc.stages = append(sc.stages, int32(i))
-		last = calls[i].n
+	} else {
+		last := calls[0].n // the stage's latest-ending call
+		for i := 1; i < len(calls); i++ {
+			c, m := &nd[calls[i].n], &nd[last]
+			if ov := m.end - c.start; ov > 0 && !apparent(ov, tol, m, c) {
+				if c.end > m.end {
+					last = calls[i].n
+				}
+				continue
+			}
+			sc.stages = append(sc.stages, int32(i))
+			last = calls[i].n
+		}
 	}
 	sc.stages = append(sc.stages, int32(len(calls)))
 
@@ -247,6 +270,46 @@ func (ts *traceState) siblings(p int32, sa *suggestAcc) {
 		prev = lo
 	}
 	flush(prev)
+	ts.unitRuns(sa, p, calls, tol)
+}
+
+// unitRuns finds batch runs whose repeated unit is two calls, the first
+// preparing the second (a pool connect before each query, a token fetch
+// before each request): within consecutive one-call stages, the keys
+// x y x y … repeated at least twice. The run is named by its second call
+// and moved as whole units by the what-if.
+func (ts *traceState) unitRuns(sa *suggestAcc, p int32, calls []sibCall, tol int64) {
+	sc := ts.sg
+	ps := ts.nodes[p].span
+	st := sc.stages
+	for s := 0; s+1 < len(st); {
+		// A segment of consecutive one-call stages: calls[from:to].
+		if st[s+1]-st[s] != 1 {
+			s++
+			continue
+		}
+		from := int(st[s])
+		e := s
+		for e+1 < len(st) && st[e+1]-st[e] == 1 {
+			e++
+		}
+		to := int(st[e])
+		s = e
+		for j := from; j+3 < to; {
+			x, y := calls[j].key, calls[j+1].key
+			// Only a helper of the call on its own callee makes a unit.
+			if x == y || x.to != y.to || calls[j+2].key != x || calls[j+3].key != y {
+				j++
+				continue
+			}
+			r := 2
+			for j+2*r+1 < to && calls[j+2*r].key == x && calls[j+2*r+1].key == y {
+				r++
+			}
+			ts.observeRun(sa, pairKey{ps.Service, ps.Operation, y, y}, p, calls[j:j+2*r], 2, tol)
+			j += 2 * r
+		}
+	}
 }
 
 // maxOverlapPairs bounds the pairs recorded per stage: all pairs of its
@@ -285,36 +348,71 @@ func (ts *traceState) overlaps(sa *suggestAcc, ps *tracefmt.Span, st []sibCall) 
 // once per parent span, at its first occurrence: a loop making A then B
 // gives A B A B, which says nothing about the order of one A and its B.
 func (ts *traceState) observe(sa *suggestAcc, key pairKey, p int32, run []sibCall, tol int64) {
+	ts.observeRun(sa, key, p, run, 1, tol)
+}
+
+// observeRun is observe for a run of units of unit calls each.
+func (ts *traceState) observeRun(sa *suggestAcc, key pairKey, p int32, run []sibCall, unit int, tol int64) {
 	nd, sc := ts.nodes, ts.sg
 	pa := sa.pair(key)
 	pa.serial++
 	switch {
 	case key.a == key.b:
-		pa.runs = push(pa.runs, int64(len(run)))
+		pa.runs = push(pa.runs, int64(len(run)/unit))
 	case sc.ordered[key]:
 	default:
 		if sc.ordered == nil {
 			sc.ordered = map[pairKey]bool{}
 		}
 		sc.ordered[key] = true
+		if !ts.orderCertain(run[0].n, run[1].n) {
+			// Started within the earlier call's clock tick: which came
+			// first is not known, and says nothing.
+			break
+		}
 		if run[0].key == key.a {
 			pa.first[0]++
 		} else {
 			pa.first[1]++
 		}
 	}
-	for i := 1; i < len(run); i++ {
+	for i := unit; i < len(run); i += unit {
 		gap := nd[run[i].n].start - nd[run[i-1].n].end
 		pa.gaps = push(pa.gaps, gap)
-		if gap <= tol {
+		if gap <= tol+max(nd[run[i].n].g, nd[run[i-1].n].g) {
 			pa.immediate++
+		}
+	}
+	if key.a != key.b && len(run) == 2 {
+		x, y := run[0].key, run[1].key
+		switch {
+		case readThenWrite(x, y):
+			pa.rw++
+		case x.to == y.to && x.to != "" && x.stmt == "" && y.stmt != "" &&
+			nd[run[1].n].start-nd[run[0].n].end <= tol+max(nd[run[1].n].g, nd[run[0].n].g):
+			pa.helper++
 		}
 	}
 	from := int32(len(sc.members))
 	for _, c := range run {
 		sc.members = append(sc.members, c.n)
 	}
-	sc.obs = append(sc.obs, sibObs{key, p, from, int32(len(sc.members))})
+	sc.obs = append(sc.obs, sibObs{key, p, from, int32(len(sc.members)), int32(unit)})
+}
+
+// orderCertain says whether call a, exported with the earlier start,
+// surely started before b: b started at least a's clock tick later (with
+// exact clocks, always).
+func (ts *traceState) orderCertain(a, b int32) bool {
+	x, y := &ts.nodes[a], &ts.nodes[b]
+	if x.g == 0 {
+		return true
+	}
+	xs, ys := x.start, y.start
+	if ts.settled {
+		xs, ys = xs-ts.gmove[a], ys-ts.gmove[b]
+	}
+	return ys-xs >= x.g
 }
 
 // pairSavings runs the what-if of every pair key seen in the trace: all its
@@ -333,7 +431,7 @@ func (ts *traceState) pairSavings(sa *suggestAcc) {
 		sim := &sc.sim
 		sim.begin(len(ts.nodes))
 		for _, o := range obs[i:j] {
-			sim.run(ts, sc.members[o.from:o.to])
+			sim.run(ts, sc.members[o.from:o.to], int(o.unit))
 		}
 		for _, o := range obs[i:j] {
 			ts.touch(o.parent)
@@ -350,7 +448,7 @@ func (ts *traceState) pairSavings(sa *suggestAcc) {
 			if !n.has(fTrueRoot) {
 				continue // an orphan's subtree: no endpoint to credit
 			}
-			sa.cand(candKey{key2{n.span.Service, n.span.Operation}, obs[i].key}).add(sim.shift(t), ts.ti)
+			sa.cand(candKey{key2{n.span.Service, n.span.Operation}, obs[i].key}).add(max(0, sim.shift(t)), ts.ti) // starting calls earlier never delays; a negative shift is timing noise
 		}
 		i = j
 	}

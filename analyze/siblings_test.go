@@ -3,6 +3,7 @@ package analyze
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"hopbudget/tracefmt"
 )
@@ -31,8 +32,9 @@ func TestSuggestEvidence(t *testing.T) {
 	tests := []struct {
 		name      string
 		trace     func(i int64) tracefmt.Trace
-		dependent bool  // Options.SuggestDependent
-		tolerance int64 // ns; 0 = default
+		dependent bool          // Options.SuggestDependent
+		tolerance int64         // ns; 0 = default
+		clock     time.Duration // every service's clock granularity; 0 = detected
 		// want (count 0: nothing listed)
 		count              int
 		evidence           string
@@ -59,10 +61,15 @@ func TestSuggestEvidence(t *testing.T) {
 			count: 0,
 		},
 		{
-			name:  "serial, fixed order, with gaps",
-			trace: func(i int64) tracefmt.Trace { return callTrace(uint64(i+1), 25000, a(1000, 11000), b(14000, 24000)) },
-			count: 1, evidence: EvidenceLikelyIndependent, serial: n, calls: "users GetUser, orders ListOrders",
+			name:      "serial, fixed order, with gaps",
+			trace:     func(i int64) tracefmt.Trace { return callTrace(uint64(i+1), 25000, a(1000, 11000), b(14000, 24000)) },
+			dependent: true, count: 1, evidence: EvidenceLikelyIndependent, serial: n, calls: "users GetUser, orders ListOrders",
 			savingP50: 3000 + 10000, after: 25000 - 13000, onPath: 1, why: "3ms (median) after", orderFirstFraction: 1,
+		},
+		{
+			name:  "a fixed order is no proof of independence: not listed by default",
+			trace: func(i int64) tracefmt.Trace { return callTrace(uint64(i+1), 25000, a(1000, 11000), b(14000, 24000)) },
+			count: 0,
 		},
 		{
 			name: "sometimes reversed",
@@ -89,11 +96,13 @@ func TestSuggestEvidence(t *testing.T) {
 		},
 		{
 			name: "0.5 ms apparent overlap is serial",
-			// ms-clock starts: b seems to start 0.5 ms before a ends
+			// ms-clock starts: b seems to start 0.5 ms before a ends; the
+			// granularity pass moves it to a's end
 			trace:     func(i int64) tracefmt.Trace { return callTrace(uint64(i+1), 22000, a(1000, 11000), b(10500, 20500)) },
+			clock:     time.Millisecond,
 			dependent: true, count: 1, evidence: EvidencePossiblyDependent, serial: n, calls: "users GetUser, orders ListOrders",
-			// e2 − max(e1, s1 + d2) = 20500 − 11000
-			savingP50: 9500, after: 22000 - 9500, onPath: 1, why: "right after", immediateFraction: 1, orderFirstFraction: 1,
+			// e2 − max(e1, s1 + d2) = 21000 − 11000
+			savingP50: 10000, after: 22000 - 10000, onPath: 1, why: "right after", immediateFraction: 1, orderFirstFraction: 1,
 		},
 		{
 			name:      "0.5 ms overlap without tolerance overlaps",
@@ -133,7 +142,7 @@ func TestSuggestEvidence(t *testing.T) {
 					sp{id: 5, parent: 3, start: 14000, end: 24000, svc: "api", op: "ListOrders", kind: client, attrs: tracefmt.Attrs{PeerService: "orders"}},
 				)
 			},
-			count: 1, evidence: EvidenceLikelyIndependent, serial: n, calls: "users GetUser, orders ListOrders",
+			dependent: true, count: 1, evidence: EvidenceLikelyIndependent, serial: n, calls: "users GetUser, orders ListOrders",
 			savingP50: 0, after: 50000, onPath: 0, why: "never on the critical path", orderFirstFraction: 1,
 		},
 	}
@@ -148,6 +157,9 @@ func TestSuggestEvidence(t *testing.T) {
 			o.SerialTolerance = 0
 			if tc.tolerance != 0 {
 				o.SerialTolerance = -1
+			}
+			if tc.clock != 0 {
+				o.ClockGranularity = map[string]time.Duration{ClockAll: tc.clock}
 			}
 			r := mustAnalyze(traces, o)
 			if len(r.Parallelizable) != tc.count {

@@ -72,10 +72,12 @@ type EndpointRef struct {
 	Operation string `json:"operation"`
 }
 
-// CallRef names a call as the hop table does: callee and operation.
+// CallRef names a call as the hop table does: callee, operation and
+// normalised statement (database calls).
 type CallRef struct {
 	To        string `json:"to"`
 	Operation string `json:"operation"`
+	Statement string `json:"statement,omitempty"`
 }
 
 // Candidate kinds.
@@ -90,6 +92,8 @@ type pairAcc struct {
 	first     [2]int  // parent spans where a (0) or b (1) came first
 	overlap   int     // times seen overlapping
 	immediate int     // gaps within the tolerance
+	rw        int     // serial pairs that write back what the first read (same key)
+	helper    int     // serial pairs where the first prepares the second on its callee
 	gaps      []int64 // ns, every consecutive serial call
 	runs      []int64 // batch run lengths
 }
@@ -165,6 +169,8 @@ func (a *accum) mergeSuggest(b *accum) {
 		x.first[1] += p.first[1]
 		x.overlap += p.overlap
 		x.immediate += p.immediate
+		x.rw += p.rw
+		x.helper += p.helper
 		x.gaps = append(x.gaps, p.gaps...)
 		x.runs = append(x.runs, p.runs...)
 	}
@@ -199,7 +205,14 @@ func (a *accum) fillSuggest(r *Report, traces []tracefmt.Trace, opts *Options) {
 	for _, k := range keys {
 		pa := a.sug.pairs[k.pk]
 		c := judge(k.pk, pa, tol)
-		if c.Evidence == EvidencePossiblyDependent && !opts.SuggestDependent {
+		// Only calls seen in both orders or truly together are listed,
+		// with batch runs; a fixed order may be a dependency.
+		if c.Evidence != EvidenceIndependent && c.Evidence != EvidenceBatching && !opts.SuggestDependent {
+			continue
+		}
+		// Calls that nearly always run together already (a fan-out seen
+		// serial now and then) are not a finding.
+		if c.Kind == KindParallel && pa.overlap > 9*pa.serial {
 			continue
 		}
 		c.Endpoint = EndpointRef{k.ep.a, k.ep.b}
@@ -224,6 +237,12 @@ func (a *accum) fillSuggest(r *Report, traces []tracefmt.Trace, opts *Options) {
 			}
 		}
 		if ep := a.eps[k.ep]; ep != nil {
+			// Seen in under 1% of the endpoint's requests: a rare timing
+			// accident (a fan-out member that seemed to run alone), not a
+			// pattern of the code.
+			if 100*len(xs) < ep.durs.len() && !opts.SuggestDependent {
+				continue
+			}
 			c.P99BeforeUs = us(pct(ep.durs.sorted(), 99))
 			c.P99AfterUs = us(pct(afterSamples(&ep.durs, sav), 99))
 		}
@@ -252,8 +271,8 @@ func (a *accum) fillSuggest(r *Report, traces []tracefmt.Trace, opts *Options) {
 
 // candPair rebuilds a candidate's key for ordering.
 func candPair(c *Candidate) pairKey {
-	a := callKey{c.Calls[0].To, c.Calls[0].Operation}
-	b := callKey{c.Calls[len(c.Calls)-1].To, c.Calls[len(c.Calls)-1].Operation}
+	a := callKey{c.Calls[0].To, c.Calls[0].Operation, c.Calls[0].Statement}
+	b := callKey{c.Calls[len(c.Calls)-1].To, c.Calls[len(c.Calls)-1].Operation, c.Calls[len(c.Calls)-1].Statement}
 	if cmpCall(a, b) > 0 {
 		a, b = b, a
 	}
@@ -271,13 +290,19 @@ const dependentShare = 0.5
 // judge fills a candidate's detection fields from the parent's evidence.
 func judge(k pairKey, pa *pairAcc, tol int64) Candidate {
 	c := Candidate{Service: k.svc, Operation: k.op, Overlapping: pa.overlap}
-	name := func(x callKey) string { return strings.TrimSpace(x.to + " " + x.op) } // the callee may be unknown
+	name := func(x callKey) string { // the callee may be unknown
+		n := strings.TrimSpace(x.to + " " + x.op)
+		if x.stmt != "" {
+			n += " (" + x.stmt + ")"
+		}
+		return n
+	}
 	gaps := pcts(pa.gaps, 50, 99)
 	c.GapP50Us, c.GapP99Us = us(gaps[0]), us(gaps[1])
 	c.ImmediateFraction = ratio(pa.immediate, len(pa.gaps))
 	if k.a == k.b {
 		c.Kind, c.Evidence = KindBatch, EvidenceBatching
-		c.Calls = []CallRef{{k.a.to, k.a.op}}
+		c.Calls = []CallRef{{k.a.to, k.a.op, k.a.stmt}}
 		c.Serial = pa.serial
 		rs := pcts(slices.Clone(pa.runs), 50, 100)
 		c.RunLengthP50, c.RunLengthMax = int(rs[0]), int(rs[1])
@@ -293,7 +318,7 @@ func judge(k pairKey, pa *pairAcc, tol int64) Candidate {
 		x, y, nx, ny = y, x, ny, nx
 	}
 	fx := ratio(nx, spans)
-	c.Calls = []CallRef{{x.to, x.op}, {y.to, y.op}}
+	c.Calls = []CallRef{{x.to, x.op, x.stmt}, {y.to, y.op, y.stmt}}
 	c.OrderFractions = []float64{fx, ratio(ny, spans)}
 	both := pa.first[0] > 0 && pa.first[1] > 0
 	switch {
@@ -307,13 +332,21 @@ func judge(k pairKey, pa *pairAcc, tol int64) Candidate {
 			why = append(why, fmt.Sprintf("overlapped %d times (serial %d)", pa.overlap, pa.serial))
 		}
 		c.Why = joinAnd(why) + ": neither waits for the other's result"
+	case 2*pa.rw >= pa.serial:
+		c.Evidence = EvidenceDependent
+		c.Why = fmt.Sprintf("always in this order, and %s writes back the key %s read (in %d of %d): it needs its result",
+			name(y), name(x), pa.rw, pa.serial)
+	case 2*pa.helper >= pa.serial:
+		c.Evidence = EvidenceDependent
+		c.Why = fmt.Sprintf("always in this order, and %s prepares %s on the same callee, right before it (in %d of %d): a connection or session helper",
+			name(x), name(y), pa.helper, pa.serial)
 	case float64(pa.immediate) >= dependentShare*float64(len(pa.gaps)):
 		c.Evidence = EvidencePossiblyDependent
 		c.Why = fmt.Sprintf("always in this order, and %s starts right after %s ends (within %s) in %s of %d: it may need its result",
 			name(y), name(x), fmtNs(tol), percent(c.ImmediateFraction), len(pa.gaps))
 	default:
 		c.Evidence = EvidenceLikelyIndependent
-		c.Why = fmt.Sprintf("always in this order, but %s starts %s (median) after %s ends, right after it in only %s of %d: it seems not to wait for it",
+		c.Why = fmt.Sprintf("always in this order, but %s starts %s (median) after %s ends, right after it in only %s of %d: it may not wait for it, but a fixed order is no proof",
 			name(y), fmtNs(gaps[0]), name(x), percent(c.ImmediateFraction), len(pa.gaps))
 	}
 	return c
@@ -344,4 +377,48 @@ func fmtNs(ns int64) string {
 		d = d.Round(time.Microsecond)
 	}
 	return d.String()
+}
+
+// readThenWrite says whether call y writes the key or table call x read on
+// the same callee (a cache fill: GET k then SET k; SELECT … FROM t then
+// UPDATE t), from their normalised statements.
+func readThenWrite(x, y callKey) bool {
+	if x.to != y.to || x.stmt == "" || y.stmt == "" {
+		return false
+	}
+	xv, xt := stmtVerbTarget(x.stmt)
+	yv, yt := stmtVerbTarget(y.stmt)
+	return xt != "" && xt == yt && readVerbs[xv] && writeVerbs[yv]
+}
+
+var readVerbs = map[string]bool{"GET": true, "MGET": true, "HGET": true, "HGETALL": true, "HMGET": true, "EXISTS": true,
+	"SMEMBERS": true, "LRANGE": true, "ZRANGE": true, "SELECT": true, "FIND": true}
+var writeVerbs = map[string]bool{"SET": true, "SETEX": true, "SETNX": true, "PSETEX": true, "MSET": true, "HSET": true,
+	"HMSET": true, "DEL": true, "EXPIRE": true, "INCR": true, "LPUSH": true, "RPUSH": true, "SADD": true, "ZADD": true,
+	"INSERT": true, "UPDATE": true, "DELETE": true, "UPSERT": true, "REPLACE": true, "MERGE": true}
+
+// stmtVerbTarget returns a statement's verb (upper case) and what it acts
+// on: a key-value command's first argument, or the table after FROM, INTO
+// or UPDATE.
+func stmtVerbTarget(stmt string) (verb, target string) {
+	f := strings.Fields(stmt)
+	if len(f) == 0 {
+		return "", ""
+	}
+	verb = strings.ToUpper(f[0])
+	if verb == "SELECT" || verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "REPLACE" || verb == "MERGE" || verb == "UPSERT" {
+		if verb == "UPDATE" && len(f) > 1 {
+			return verb, strings.ToLower(f[1])
+		}
+		for i := 1; i+1 < len(f); i++ {
+			if w := strings.ToUpper(f[i]); w == "FROM" || w == "INTO" {
+				return verb, strings.ToLower(strings.Trim(f[i+1], "`\"();"))
+			}
+		}
+		return verb, ""
+	}
+	if len(f) > 1 {
+		return verb, f[1]
+	}
+	return verb, ""
 }

@@ -139,17 +139,17 @@ func (s *simState) fix(i int32, d int64) {
 	x.d = d
 }
 
-// run makes the sibling calls ms (start order) start together at ms[0]'s
-// start.
-func (s *simState) run(ts *traceState, ms []int32) {
+// run makes the sibling calls ms (start order), in units of unit calls,
+// start together at ms[0]'s start: each unit moves whole.
+func (s *simState) run(ts *traceState, ms []int32, unit int) {
 	nd := ts.nodes
 	h := s.at(ms[0])
 	h.flags |= simHead
 	h.until = nd[ms[len(ms)-1]].start
-	for _, m := range ms[1:] {
+	for i, m := range ms[1:] {
 		x := s.at(m)
 		x.flags |= simMember
-		x.extra = nd[m].start - nd[ms[0]].start
+		x.extra = nd[ms[(i+1)/unit*unit]].start - nd[ms[0]].start
 	}
 }
 
