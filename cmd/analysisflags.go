@@ -13,6 +13,7 @@ import (
 type analysisFlags struct {
 	CriticalPath string
 	SkewAdjust   bool
+	Clocks       []string
 	Endpoint     string
 	Workers      int
 }
@@ -27,6 +28,8 @@ func (o *analysisFlags) addFlags(f *pflag.FlagSet) {
 func (o *analysisFlags) addTraceFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
 	f.BoolVar(&o.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
+	f.StringArrayVar(&o.Clocks, "clock-granularity", []string{"auto"},
+		"a service's start-clock granularity, SERVICE=DURATION or *=DURATION (e.g. web=1ms; 0 = exact); auto detects it from the data (repeatable)")
 }
 
 // options checks the flags and turns them into analyze.Options.
@@ -39,5 +42,10 @@ func (o *analysisFlags) options() (analyze.Options, error) {
 	if err != nil {
 		return analyze.Options{}, err
 	}
-	return analyze.Options{CriticalPath: mode, NoSkewAdjust: !o.SkewAdjust, Endpoint: filter, Workers: o.Workers}, nil
+	clocks, err := analyze.ParseClockGranularity(o.Clocks)
+	if err != nil {
+		return analyze.Options{}, err
+	}
+	return analyze.Options{CriticalPath: mode, NoSkewAdjust: !o.SkewAdjust, Endpoint: filter, Workers: o.Workers,
+		ClockGranularity: clocks}, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hopbudget/analyze"
 	"hopbudget/tracefmt"
 )
 
@@ -23,7 +24,9 @@ func newInspectCmd(s *Streams) *cobra.Command {
 		Short: "Show what was read: formats, traces, spans, services, time range, warnings",
 		Long: `inspect reads trace exports and reports, per input, the detected format and
 compression, traces, spans, services and time range, and every warning with an example.
-Spans read = spans kept + spans rejected (by reason), always.`,
+Spans read = spans kept + spans rejected (by reason), always. Services whose span starts come
+from a coarse clock (e.g. whole milliseconds, as the OpenTelemetry JS SDK writes them) are named
+with the granularity detected; the JSON lists every service's clock.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
@@ -44,12 +47,16 @@ func inspectRun(ctx context.Context, s *Streams, opts *InspectOptions) error {
 		return err
 	}
 	sum := in.Summary
+	clocks := analyze.DetectClocks(in.Traces(), nil)
 	if opts.Output == "json" {
 		err = writeJSON(s.Out, struct {
-			Input tracefmt.Summary `json:"input"`
-		}{sum})
-	} else {
-		err = renderInputTable(s.Out, sum, true)
+			Input  tracefmt.Summary       `json:"input"`
+			Clocks []analyze.ServiceClock `json:"clocks"`
+		}{sum, clocks})
+	} else if err = renderInputTable(s.Out, sum, true); err == nil {
+		if line := clocksLine(clocks); line != "" {
+			_, err = fmt.Fprintln(s.Out, "  "+line)
+		}
 	}
 	if err != nil {
 		return err

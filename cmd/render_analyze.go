@@ -109,6 +109,9 @@ func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 		}
 		fmt.Fprintln(w)
 	}
+	if line := clocksLine(r.Clocks); line != "" {
+		fmt.Fprintln(w, "  "+line)
+	}
 	var fn notes
 
 	heading("Endpoints")
@@ -124,14 +127,19 @@ func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 
 	hopRows := func(title string, hops []*analyze.Hop) error {
 		heading(title)
-		t := &table{header: []string{"FROM", "TO", "OPERATION", "COUNT", "P50", "P95", "P99", "MAX", "NET P50", "NET P99", "ERRORS", "CP MEAN", "CP P99", "ON PATH"},
-			right: map[int]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true, 13: true}}
+		t := &table{header: []string{"FROM", "TO", "OPERATION", "COUNT", "CALLS/TRACE", "P50", "P95", "P99", "MAX", "NET P50", "NET P99", "ERRORS", "CP MEAN", "CP P99", "ON PATH"},
+			right: map[int]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true}}
 		for _, h := range hops {
 			net := []string{"-", "-"}
 			if h.NetworkCount > 0 {
 				net = []string{fmtUs(h.NetworkP50Us), fmtUs(h.NetworkP99Us)}
 			}
-			t.add(h.From, h.To, h.Operation, strconv.Itoa(h.Count)+fn.mark(h.From+" → "+h.To+" "+h.Operation, h.Warnings),
+			op := h.Operation
+			if h.Statement != "" {
+				op += " [" + h.Statement + "]"
+			}
+			t.add(h.From, h.To, op, strconv.Itoa(h.Count)+fn.mark(h.From+" → "+h.To+" "+op, h.Warnings),
+				fmt.Sprintf("%.1f (max %d)", h.CallsPerTrace.Mean, h.CallsPerTrace.Max),
 				fmtUs(h.P50Us), fmtUs(h.P95Us), fmtUs(h.P99Us), fmtUs(h.MaxUs), net[0], net[1], pct(h.ErrorRate),
 				fmtUs(h.CriticalPathMeanUs), fmtUs(h.CriticalPathP99Us), pct(h.OnPathFraction))
 		}
@@ -258,4 +266,20 @@ func renderCleanup(w io.Writer, r *analyze.Report, md bool, heading func(string)
 			fprintfSafe(w, "  %s ×%d, e.g. %s\n", rule, g.n, ex)
 		}
 	}
+}
+
+// clocksLine names the services whose start clock is coarse and the
+// tolerance used for them ("" when every clock is exact).
+func clocksLine(clocks []analyze.ServiceClock) string {
+	var coarse []string
+	for _, c := range clocks {
+		if c.GranularityNs > 0 {
+			coarse = append(coarse, fmt.Sprintf("%s %s (%s)", safeText(c.Service), c.Granularity, c.Source))
+		}
+	}
+	if len(coarse) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("clock granularity (the tolerance for timing decisions): %s; %d other service(s) exact",
+		strings.Join(coarse, ", "), len(clocks)-len(coarse))
 }
