@@ -74,3 +74,41 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+var (
+	benchMsOnce   sync.Once
+	benchMsTraces []tracefmt.Trace
+)
+
+// BenchmarkAnalyzeClocks: one core over ~1M checkout spans whose every
+// service has a millisecond start clock: detected (the granularity pass
+// runs), and forced exact (detection only). Compare with BenchmarkAnalyze
+// on the same scenario with exact clocks.
+func BenchmarkAnalyzeClocks(b *testing.B) {
+	benchMsOnce.Do(func() {
+		dir := tracegentest.Generate(b, "-scenario", "checkout", "-spans", "1000000", "-seed", "1", "-ms-clock", "all", "-format", "otlp-proto")
+		benchMsTraces = loadOTLPProto(b, filepath.Join(dir, "traces.otlp.pb"))
+		runtime.GC()
+	})
+	spans := 0
+	for _, t := range benchMsTraces {
+		spans += len(t.Spans)
+	}
+	for _, bc := range []struct {
+		name  string
+		clock map[string]time.Duration
+	}{
+		{"ms-clock/detected", nil},
+		{"ms-clock/forced-exact", map[string]time.Duration{ClockAll: 0}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			opts := DefaultOptions()
+			opts.Workers, opts.ClockGranularity = 1, bc.clock
+			b.ReportAllocs()
+			for b.Loop() {
+				mustAnalyze(benchMsTraces, opts)
+			}
+			b.ReportMetric(float64(b.N)*float64(spans)/b.Elapsed().Seconds(), "spans/s")
+		})
+	}
+}

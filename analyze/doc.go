@@ -28,7 +28,18 @@
 //     same-service descendants, as Jaeger's clock-skew adjuster does.
 //     Same-service children are never shifted on their own. Each shift is
 //     warned with its size. Options.NoSkewAdjust turns it off.
-//  6. clip: for the critical path, each span's interval is cut to its
+//  6. granularity (granularity.go, after the clocks step of clock.go, which
+//     gives each span its service's start-clock granularity G, detected
+//     from the data or set): with coarse clocks (the OpenTelemetry JS SDK
+//     floors starts to the millisecond), each span is moved later by the
+//     least amount below its G that makes the trace consistent: calls made
+//     one after another do not overlap, a child starts no earlier than its
+//     parent and the parent ends no earlier than its child. Siblings are
+//     grouped once, from the times as exported, by the rule fan-in and
+//     suggest share (groupKids). The skew pass before it leaves overhangs
+//     within the clocks' tick alone (counted, not warned). With exact
+//     clocks nothing changes.
+//  7. clip: for the critical path, each span's interval is cut to its
 //     parent's (already cut) interval; children that do not meet it are
 //     ignored with their subtree.
 //

@@ -69,7 +69,7 @@ func renderSuggest(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 	if len(on) == 0 {
 		fmt.Fprint(w, "No serial sibling calls found that could run together.")
 		if !o.IncludeDependent {
-			fmt.Fprint(w, " Pairs that look dependent are not listed (--include-dependent shows them).")
+			fmt.Fprint(w, " Pairs always seen in one order (possibly dependent) are not listed (--include-dependent shows them).")
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -95,7 +95,7 @@ func renderSuggest(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 	}
 	if !o.IncludeDependent && len(on) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Pairs that look dependent (the later call starts right after the earlier one ends, always in one order) are not listed; --include-dependent shows them.")
+		fmt.Fprintln(w, "Pairs always seen in one order (a fixed order may be a dependency) are not listed; --include-dependent shows them with their evidence.")
 	}
 
 	if len(off) > 0 {

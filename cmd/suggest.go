@@ -38,13 +38,17 @@ together would save: every affected trace is recomputed with the later call move
 earlier one's start, and the change is carried up to the root. Candidates are ranked by the
 saving at the endpoint's p99.
 
-Evidence levels:
-  independent          in some traces the calls overlap or run in the other order
+Evidence levels (only independent and batching are listed unless --include-dependent):
+  independent          in some traces the calls truly overlap or surely ran in the other order
+                       (never an overlap, or an order, within the services' clock granularity)
   likely independent   always serial in one order, but the later call does not start right
-                       after the earlier one ends
+                       after the earlier one ends: a fixed order is no proof
   possibly dependent   always serial, the later call starts right after the earlier one ends
-                       (listed only with --include-dependent)
-  batching             repeated calls to one callee and operation in a row (loops, N+1)
+  dependent            always in one order, and the later call writes back the key the earlier
+                       read (GET k → SET k), or the earlier prepares it on the same callee
+                       (pool connect → query)
+  batching             repeated calls to one callee, operation and statement in a row (loops,
+                       N+1), also when each comes with its own helper call (connect, query)
 
 --what-if "SELECTORS:CHANGE" recomputes the endpoints' percentiles as if the matched calls
 were faster (or slower); give it several times to compare, e.g.
