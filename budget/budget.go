@@ -103,9 +103,9 @@ type Layer struct {
 }
 
 // MatchHop reports whether a call belongs to the layer.
-func (l Layer) MatchHop(from, to, op string) bool {
+func (l Layer) MatchHop(from, to, op, stmt string) bool {
 	for _, m := range l.Match {
-		if m.MatchHop(from, to, op) {
+		if m.MatchHop(from, to, op, stmt) {
 			return true
 		}
 	}
@@ -125,6 +125,9 @@ type FanIn struct {
 type Matcher struct {
 	Service, Operation string // endpoints, fan-in, a layer's endpoint
 	From, To           string // hops; Operation is the callee's operation
+	// Statement (hops): the calls' normalised database statement, so that
+	// queries sharing a generic span name can be budgeted one by one.
+	Statement string
 }
 
 // MatchEndpoint reports whether a span of service and operation matches
@@ -134,9 +137,10 @@ func (m Matcher) MatchEndpoint(service, op string) bool {
 }
 
 // MatchHop reports whether a call from → to with the callee operation op
-// matches (From, To and Operation; Service is not consulted).
-func (m Matcher) MatchHop(from, to, op string) bool {
-	return globOrAny(m.From, from) && globOrAny(m.To, to) && globOrAny(m.Operation, op)
+// and statement stmt matches (From, To, Operation and Statement; Service
+// is not consulted).
+func (m Matcher) MatchHop(from, to, op, stmt string) bool {
+	return globOrAny(m.From, from) && globOrAny(m.To, to) && globOrAny(m.Operation, op) && globOrAny(m.Statement, stmt)
 }
 
 func globOrAny(pattern, name string) bool {
@@ -158,6 +162,9 @@ func hopText(m Matcher) string {
 	s := orStar(m.From) + " → " + orStar(m.To)
 	if m.Operation != "" {
 		s += ": " + m.Operation
+	}
+	if m.Statement != "" {
+		s += " [" + m.Statement + "]"
 	}
 	return s
 }

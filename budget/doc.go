@@ -39,14 +39,14 @@
 //	    slowRequests: {threshold: DURATION, allowed: PERCENT}   # requests slower than threshold
 //	hops:
 //	  - name: TEXT
-//	    match: {from: GLOB, to: GLOB, operation: GLOB}
+//	    match: {from: GLOB, to: GLOB, operation: GLOB, statement: GLOB}
 //	    on: latency | network | critical-path         # default latency
 //	    p50 … max: DURATION
 //	    errors: {rate: PERCENT} | {objective: PERCENT}          # failed calls
 //	layers:
 //	  - name: TEXT                                    # required for layers
 //	    endpoint: {service: GLOB, operation: GLOB}    # required
-//	    match: [{from: GLOB, to: GLOB, operation: GLOB}, …]
+//	    match: [{from: GLOB, to: GLOB, operation: GLOB, statement: GLOB}, …]
 //	    on: latency | network | critical-path         # default critical-path
 //	    p50 … max: DURATION
 //	fanIn:
@@ -121,9 +121,11 @@
 // Targets on calls from one service to another.
 //
 //	name        optional display name
-//	match       required: {from: GLOB, to: GLOB, operation: GLOB}: the calling service,
-//	            the callee (its service, else peer.service, db.system or server.address,
-//	            as `hopbudget analyze` names it) and the callee's operation
+//	match       required: {from: GLOB, to: GLOB, operation: GLOB, statement: GLOB}: the
+//	            calling service, the callee (its service, else peer.service, db.system or
+//	            server.address, as `hopbudget analyze` names it), the callee's operation,
+//	            and for database calls the normalised statement (literals as ?), which
+//	            tells apart queries sharing a generic span name
 //	on          what is measured, default latency:
 //	              latency        the call's latency: the caller's client span duration
 //	              network        its network and queueing gap: client span duration
@@ -141,7 +143,7 @@
 //
 //	name        required: the layer's name, e.g. data; unique under its endpoint
 //	endpoint    required: {service: GLOB, operation: GLOB}, the requests the layer is a slice of
-//	match       required: a non-empty list of hop matchers {from, to, operation};
+//	match       required: a non-empty list of hop matchers {from, to, operation, statement};
 //	            a call is in the layer when any of them matches it
 //	on          latency, network or critical-path, as for hops; default critical-path,
 //	            the only measure whose slices add up to the request's duration

@@ -367,7 +367,7 @@ func (e *evaluator) hop(i int, l *Hop) {
 	pattern := hopText(l.Match)
 	var matched []int
 	for x, h := range e.r.Hops {
-		if l.Match.MatchHop(h.From, h.To, h.Operation) {
+		if l.Match.MatchHop(h.From, h.To, h.Operation, h.Statement) {
 			matched = append(matched, x)
 		}
 	}
@@ -430,7 +430,7 @@ func (e *evaluator) layer(i int, l *Layer) {
 	in := make([]bool, len(e.r.Hops))
 	hit := make([]bool, len(l.Match))
 	for x, h := range e.r.Hops {
-		in[x] = l.MatchHop(h.From, h.To, h.Operation)
+		in[x] = l.MatchHop(h.From, h.To, h.Operation, h.Statement)
 	}
 	samples := make([]analyze.Sample, len(matched))
 	for k, x := range matched {
@@ -448,7 +448,7 @@ func (e *evaluator) layer(i int, l *Layer) {
 				}
 				h := &e.r.Hops[th.Hop]
 				for mi, m := range l.Match {
-					if !hit[mi] && m.MatchHop(h.From, h.To, h.Operation) {
+					if !hit[mi] && m.MatchHop(h.From, h.To, h.Operation, h.Statement) {
 						hit[mi] = true
 					}
 				}

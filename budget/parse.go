@@ -69,7 +69,7 @@ var (
 	slowRequestKeys  = []string{"threshold", "allowed"}
 	errorRateKeys    = []string{"rate", "objective"}
 	endpointMatchers = []string{"service", "operation"}
-	hopMatchers      = []string{"from", "to", "operation"}
+	hopMatchers      = []string{"from", "to", "operation", "statement"}
 )
 
 const (
@@ -717,6 +717,8 @@ func (p *parser) matcher(n *yaml.Node, path string, keys []string, example strin
 			m.From = s
 		case "to":
 			m.To = s
+		case "statement":
+			m.Statement = s
 		}
 	}
 	if !set && len(p.errs) == start {

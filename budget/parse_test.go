@@ -146,7 +146,7 @@ func TestMessages(t *testing.T) {
 		{"no target", hop,
 			`b.yaml:3:5: hops[0]: no target: add at least one of p50, p90, p95, p99, p999, max or errors`},
 		{"empty matcher", "version: 1\nhops:\n  - match: {}\n    p99: 1ms\n",
-			`b.yaml:3:12: hops[0].match: empty matcher: set at least one of from, to, operation (use "*" to match anything)`},
+			`b.yaml:3:12: hops[0].match: empty matcher: set at least one of from, to, operation, statement (use "*" to match anything)`},
 		{"missing version", "hops:\n  - match: {to: x}\n    p99: 1ms\n",
 			`b.yaml:1:1: missing version: add "version: 1"`},
 		{"unsupported version", "version: 3\nhops:\n  - match: {to: x}\n    p99: 1ms\n",
@@ -223,6 +223,23 @@ layers:
 	}
 }
 
+// A hop matcher can select queries sharing a generic span name by their
+// normalised statement (globs: '*' inside "SELECT *" still matches itself).
+func TestMatcherStatement(t *testing.T) {
+	m := Matcher{To: "postgresql", Statement: "SELECT name FROM authors *"}
+	if !m.MatchHop("reviews", "postgresql", "pg.query:SELECT shop", "SELECT name FROM authors WHERE id = $1") ||
+		m.MatchHop("reviews", "postgresql", "pg.query:SELECT shop", "SELECT * FROM reviews WHERE product_id = $1") {
+		t.Error("MatchHop by statement")
+	}
+	b, err := Parse("b.yaml", []byte("version: 1\nhops:\n  - match: {to: postgresql, statement: \"SELECT * FROM reviews*\"}\n    p99: 20ms\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Hops[0].Match.Statement; got != "SELECT * FROM reviews*" {
+		t.Errorf("parsed statement %q", got)
+	}
+}
+
 func TestMatcher(t *testing.T) {
 	ep := Matcher{Service: "front*", Operation: "HTTP GET /*"}
 	if !ep.MatchEndpoint("frontend", "HTTP GET /dispatch") || ep.MatchEndpoint("frontend", "HTTP POST /dispatch") || ep.MatchEndpoint("backend", "HTTP GET /") {
@@ -233,15 +250,15 @@ func TestMatcher(t *testing.T) {
 		t.Error("MatchEndpoint with an empty field")
 	}
 	hop := Matcher{To: "postgres*"}
-	if !hop.MatchHop("order-service", "postgresql", "INSERT orders") || hop.MatchHop("a", "mysql", "x") {
+	if !hop.MatchHop("order-service", "postgresql", "INSERT orders", "") || hop.MatchHop("a", "mysql", "x", "") {
 		t.Error("MatchHop")
 	}
 	full := Matcher{From: "frontend", To: "driver", Operation: "/driver.DriverService/FindNearest"}
-	if !full.MatchHop("frontend", "driver", "/driver.DriverService/FindNearest") || full.MatchHop("frontend", "driver", "/driver.DriverService/Other") {
+	if !full.MatchHop("frontend", "driver", "/driver.DriverService/FindNearest", "") || full.MatchHop("frontend", "driver", "/driver.DriverService/Other", "") {
 		t.Error("MatchHop with every field")
 	}
 	l := Layer{Match: []Matcher{{To: "postgresql"}, {To: "redis", Operation: "GET"}}}
-	if !l.MatchHop("x", "redis", "GET") || l.MatchHop("x", "redis", "SET") || !l.MatchHop("x", "postgresql", "SELECT") {
+	if !l.MatchHop("x", "redis", "GET", "") || l.MatchHop("x", "redis", "SET", "") || !l.MatchHop("x", "postgresql", "SELECT", "") {
 		t.Error("Layer.MatchHop")
 	}
 }
