@@ -181,6 +181,21 @@ type HopChange struct {
 	Statement string `json:"statement,omitempty"` // as Hop.Statement: part of the identity
 	Change
 	CriticalPath CPShift `json:"criticalPath"`
+	// CallsPerTrace: how many calls of the hop a trace makes (over the
+	// traces that make any), before and after, so that an N+1 regression
+	// reads "3.3× more queries per request", not "faster per call".
+	CallsPerTrace CallsShift `json:"callsPerTrace"`
+}
+
+// CallsShift compares calls per trace: means, their ratio (after/before,
+// 0 without both sides) and the Mann–Whitney p-value of the per-trace
+// counts (unadjusted; Significant at the comparison's alpha).
+type CallsShift struct {
+	BeforeMean  float64 `json:"beforeMean"`
+	AfterMean   float64 `json:"afterMean"`
+	Ratio       float64 `json:"ratio"`
+	P           float64 `json:"p"`
+	Significant bool    `json:"significant"`
 }
 
 // CPShift is a hop's critical-path share before and after: the mean time
@@ -257,6 +272,18 @@ func Compare(base, cand *Report, opts CompareOptions) *Comparison {
 		cp.DeltaMeanUs = cp.AfterMeanUs - cp.BeforeMeanUs
 		hc := HopChange{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt,
 			Change: compareSamples(b, a, v[0] != nil, v[1] != nil), CriticalPath: cp}
+		if v[0] != nil && v[1] != nil {
+			x, y := v[0].CallsPerTrace, v[1].CallsPerTrace
+			cs := CallsShift{BeforeMean: x.Mean, AfterMean: y.Mean, P: 1}
+			if x.Mean > 0 {
+				cs.Ratio = y.Mean / x.Mean
+			}
+			if len(x.Sample) > 0 && len(y.Sample) > 0 {
+				cs.P = MannWhitney(x.Sample, y.Sample).P
+				cs.Significant = cs.P < opts.Alpha && x.Mean != y.Mean
+			}
+			hc.CallsPerTrace = cs
+		}
 		hc.key = "hop\x00" + k.a + "\x00" + k.b + "\x00" + k.c + "\x00" + k.stmt
 		c.Hops = append(c.Hops, hc)
 	}

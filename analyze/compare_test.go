@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"hopbudget/tracefmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -234,4 +235,26 @@ func deref(p *int64) any {
 		return nil
 	}
 	return *p
+}
+
+// An N+1 regression shows as more calls per request, significant, even
+// when each call got faster.
+func TestCompareCallsPerTrace(t *testing.T) {
+	var base, cand []tracefmt.Trace
+	for i := range uint64(20) {
+		base = append(base, callTrace(i+1, 10000, call{"db", "SELECT", 1000, 6000}))
+		cand = append(cand, callTrace(i+1, 10000, call{"db", "SELECT", 1000, 3000}, call{"db", "SELECT", 3010, 5000}, call{"db", "SELECT", 5010, 7000}))
+	}
+	c := Compare(mustAnalyze(base, DefaultOptions()), mustAnalyze(cand, DefaultOptions()), CompareOptions{})
+	if len(c.Hops) != 1 {
+		t.Fatalf("hops %+v", c.Hops)
+	}
+	cs := c.Hops[0].CallsPerTrace
+	if cs.BeforeMean != 1 || cs.AfterMean != 3 || cs.Ratio != 3 || !cs.Significant {
+		t.Errorf("calls per trace %+v, want 1 → 3 (3×), significant", cs)
+	}
+	same := Compare(mustAnalyze(base, DefaultOptions()), mustAnalyze(base, DefaultOptions()), CompareOptions{})
+	if cs := same.Hops[0].CallsPerTrace; cs.Significant || cs.Ratio != 1 {
+		t.Errorf("no change: %+v", cs)
+	}
 }

@@ -222,7 +222,7 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 	}
 	var hops []int
 	for _, i := range analyze.SortChanges(len(dr.Hops), func(i int) *analyze.Change { return &dr.Hops[i].Change }) {
-		if shown(&dr.Hops[i].Change, dr.Verbose) {
+		if shown(&dr.Hops[i].Change, dr.Verbose) || dr.Hops[i].CallsPerTrace.Significant {
 			hops = append(hops, i)
 		} else {
 			hidden++
@@ -230,7 +230,7 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 	}
 	if len(hops) > 0 {
 		heading("Hops")
-		t := &table{header: []string{"FROM", "TO", "OPERATION", "COUNT", "P50", "P95", "P99", "Δ P99", "P", "VERDICT", "CP MEAN"},
+		t := &table{header: []string{"FROM", "TO", "OPERATION", "COUNT", "P50", "P95", "P99", "Δ P99", "P", "VERDICT", "CP MEAN", "CALLS/TRACE"},
 			right: map[int]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true}}
 		for _, i := range hops {
 			h := &dr.Hops[i]
@@ -243,7 +243,14 @@ func renderDiffTable(w io.Writer, dr *diffReport, md bool) error {
 			case analyze.StatusRemoved:
 				cpCell = fmtUs(cp.BeforeMeanUs) + " →"
 			}
-			t.add(append(row, cpCell)...)
+			calls := "-"
+			if c := h.CallsPerTrace; c.Ratio > 0 {
+				calls = fmt.Sprintf("%.1f → %.1f (%.2f×)", c.BeforeMean, c.AfterMean, c.Ratio)
+				if c.Significant {
+					calls += " p=" + fmt.Sprintf("%.3g", c.P)
+				}
+			}
+			t.add(append(row, cpCell, calls)...)
 		}
 		if err := t.render(w, md); err != nil {
 			return err
