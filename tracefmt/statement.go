@@ -65,7 +65,7 @@ func NormalizeStatement(b []byte) []byte {
 		case isDigit(c) && (i == 0 || !isNameByte(b[i-1])):
 			for i < len(b) && (isDigit(b[i]) || b[i] == '.' || b[i] == 'x' || b[i] == 'X' ||
 				isHexLetter(b[i]) || (b[i] == 'e' || b[i] == 'E') && i+1 < len(b) && (isDigit(b[i+1]) || b[i+1] == '-' || b[i+1] == '+')) {
-				if (b[i] == 'e' || b[i] == 'E') && (b[i+1] == '-' || b[i+1] == '+') {
+				if (b[i] == 'e' || b[i] == 'E') && i+1 < len(b) && (b[i+1] == '-' || b[i+1] == '+') {
 					i++
 				}
 				i++
