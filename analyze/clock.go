@@ -103,21 +103,16 @@ func DetectClocks(traces []tracefmt.Trace, overrides map[string]time.Duration) [
 		whole [len(candidateGranularities)]int
 	}
 	by := map[string]*counter{}
-	// Service names are interned: a one-entry cache on the string data
-	// skips most map lookups (spans of a service come in runs).
-	var lastPtr *byte
-	var lastLen int
+	var seen lastString
 	var last *counter
 	for i := range traces {
 		for _, s := range traces[i].Spans {
-			p := unsafe.StringData(s.Service)
-			if p != lastPtr || len(s.Service) != lastLen || last == nil {
+			if !seen.same(s.Service) {
 				last = by[s.Service]
 				if last == nil {
 					last = &counter{}
 					by[s.Service] = last
 				}
-				lastPtr, lastLen = p, len(s.Service)
 			}
 			last.spans++
 			// Each candidate divides the coarser ones: count from the
@@ -180,4 +175,23 @@ func ClockOverrides(clocks []ServiceClock) map[string]time.Duration {
 		m[c.Service] = time.Duration(c.GranularityNs)
 	}
 	return m
+}
+
+// lastString remembers the last string looked up by its data: names are
+// interned by the readers and spans of one service come in runs, so most
+// lookups by service can skip the map.
+type lastString struct {
+	p     *byte
+	n     int
+	valid bool
+}
+
+// same reports whether s is the string last seen, and remembers s.
+func (l *lastString) same(s string) bool {
+	p := unsafe.StringData(s)
+	if l.valid && p == l.p && len(s) == l.n {
+		return true
+	}
+	l.p, l.n, l.valid = p, len(s), true
+	return false
 }

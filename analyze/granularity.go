@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"unsafe"
 )
 
 // The granularity pass (after skew, before clip) undoes what a coarse start
@@ -132,15 +131,12 @@ func (ts *traceState) assignClocks() {
 	if ts.gran == nil {
 		return
 	}
-	var lastPtr *byte
-	var lastLen int
+	var seen lastString
 	var last int64
 	for i := range ts.nodes {
 		n := &ts.nodes[i]
-		s := n.span.Service
-		if p := unsafe.StringData(s); p != lastPtr || len(s) != lastLen {
-			last = ts.gran[s]
-			lastPtr, lastLen = p, len(s)
+		if !seen.same(n.span.Service) {
+			last = ts.gran[n.span.Service]
 		}
 		n.g = last
 	}

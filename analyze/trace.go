@@ -165,16 +165,6 @@ func (ts *traceState) children(i int32) []int32 { return ts.kids[ts.off[i]:ts.of
 // and the roots. Ties end with the node index, so the order is total.
 func (ts *traceState) sortChildren() {
 	nd := ts.nodes
-	byStart := func(a, b int32) int {
-		x, y := &nd[a], &nd[b]
-		if c := cmp.Compare(x.start, y.start); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.end, y.end); c != 0 {
-			return c
-		}
-		return cmpID(x, y, a, b)
-	}
 	byCP := func(a, b int32) int {
 		x, y := &nd[a], &nd[b]
 		if c := cmp.Compare(y.ce, x.ce); c != 0 {
@@ -189,7 +179,7 @@ func (ts *traceState) sortChildren() {
 	for i := range nd {
 		k := ts.children(int32(i))
 		if len(k) > 1 {
-			slices.SortFunc(k, byStart)
+			slices.SortFunc(k, ts.byStart)
 		}
 		c := ts.cpKids[ts.off[i]:ts.off[i+1]]
 		copy(c, k)
