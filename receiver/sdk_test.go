@@ -344,10 +344,15 @@ func TestConcurrentGoodAndBad(t *testing.T) {
 			defer bwg.Done()
 			client := &http.Client{Timeout: 10 * time.Second}
 			for k := i; ; k++ {
-				select {
-				case <-stop:
-					return
-				default:
+				// Stop once the good clients are done, but not before this
+				// client has sent every bad case once: the counts below
+				// expect each kind of failure, however fast the good side is.
+				if k-i >= len(bad) {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 				}
 				c := bad[k%len(bad)]
 				if c.fail == "" {
