@@ -5,7 +5,6 @@ import (
 	"slices"
 	"unsafe"
 
-	"hopbudget/tracefmt"
 )
 
 type key2 struct{ a, b string }
@@ -139,99 +138,36 @@ func (a *accum) merge(b *accum) {
 	a.mergeSuggest(b)
 }
 
-// fill writes the aggregates into r, sorted.
-func (a *accum) fill(r *Report, traces []tracefmt.Trace) {
-	ex := func(t int32) string {
-		if t < 0 {
-			return ""
-		}
-		return traces[t].ID.String()
-	}
+// fill writes the aggregates into r, sorted (a.rowOf and r.TraceRows are
+// set).
+func (a *accum) fill(r *Report) {
+	traceID := func(row int32) string { return r.TraceRows[row].ID.String() }
 	r.Counts = a.counts
 	r.Endpoints = make([]Endpoint, 0, len(a.eps))
 	for _, k := range sortedKeys2(a.eps) {
-		d := &a.eps[k].durs
-		smp, starts := a.epSample(a.eps[k])
-		xs := smp.Ns
-		e := Endpoint{Service: k.a, Operation: k.b, Count: len(xs), Samples: xs, DurationSample: smp, RequestStarts: starts}
-		e.P50Us, e.P95Us, e.P99Us, e.MaxUs, e.Exemplars = summary(d, xs, ex)
-		e.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99))
-		e.Outcomes = Outcomes{Errors: a.sample(&a.eps[k].sloErrs)}
-		r.Endpoints = append(r.Endpoints, e)
+		e := a.eps[k]
+		smp, starts := a.epSample(e)
+		r.Endpoints = append(r.Endpoints, NewEndpoint(EndpointSamples{Service: k.a, Operation: k.b,
+			Durations: smp, Starts: starts, Failed: a.sample(&e.sloErrs)}, traceID))
 	}
 	r.Hops = make([]Hop, 0, len(a.hops))
 	for _, k := range sortedHopKeys(a.hops) {
 		h := a.hops[k]
-		// The samples first: pcts below reorders the raw values.
-		lat, net, cp := a.sample(&h.durs), a.sample(&h.gaps), a.sample(&h.cp)
-		xs := lat.Ns
-		gap, self := pcts(h.gaps.v, 50, 99), pcts(h.selfs, 50, 99)
-		o := Hop{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt, Count: len(xs), Samples: xs,
-			LatencySample: lat, NetworkSample: net, CriticalPathSample: cp,
-			NetworkCount: len(h.gaps.v), NetworkP50Us: us(gap[0]), NetworkP99Us: us(gap[1]),
-			ErrorCount: h.errs, ErrorRate: ratio(h.errs, len(xs)),
-			ServerSelfP50Us: us(self[0]), ServerSelfP99Us: us(self[1])}
-		o.P50Us, o.P95Us, o.P99Us, o.MaxUs, o.Exemplars = summary(&h.durs, xs, ex)
-		o.Outcomes = Outcomes{Errors: a.sample(&h.sloErrs)}
-		cps := h.cp.v // trace indices no longer needed
 		var sum int64
-		on := 0
-		for _, v := range cps {
+		for _, v := range h.cp.v {
 			sum += v
-			if v > 0 {
-				on++
-			}
 		}
-		o.Traces = len(cps)
-		if len(cps) > 0 {
-			o.CriticalPathMeanUs = us(sum / int64(len(cps)))
-		}
-		o.CriticalPathTotalUs = us(sum)
-		o.CriticalPathP99Us = us(pcts(cps, 99)[0])
-		o.CallsPerTrace = callsPerTrace(h.calls)
-		o.OnPathFraction = ratio(on, len(cps))
-		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99),
-			fewSamples("network gap", len(h.gaps.v), 50, 99), fewSamples("critical-path share", len(cps), 99))
-		r.Hops = append(r.Hops, o)
+		r.Hops = append(r.Hops, NewHop(HopSamples{From: k.a, To: k.b, Operation: k.c, Statement: k.stmt,
+			Latency: a.sample(&h.durs), Network: a.sample(&h.gaps), CriticalPath: a.sample(&h.cp),
+			CriticalPathSumNs: sum, ServerSelf: h.selfs, Calls: h.calls,
+			Errors: h.errs, Failed: a.sample(&h.sloErrs)}, traceID))
 	}
 	r.FanIn = make([]FanIn, 0, len(a.fans))
 	for _, k := range sortedKeys2(a.fans) {
 		f := a.fans[k]
-		xs := f.waits.sorted()
-		over := pcts(f.overheads, 50, 99)
-		o := FanIn{Service: k.a, Operation: k.b, Count: len(xs), ParentSpans: len(f.overheads), WaitSample: a.sample(&f.waits),
-			PartialFailureRate: ratio(f.partial, len(xs)), OverheadP50Us: us(over[0]), OverheadP99Us: us(over[1])}
-		o.WaitP50Us, o.WaitP95Us, o.WaitP99Us, _, o.Exemplars = summary(&f.waits, xs, ex)
-		o.Stragglers = make([]Straggler, 0, len(f.strag))
-		for s, n := range f.strag {
-			o.Stragglers = append(o.Stragglers, Straggler{To: s, Count: n, Fraction: ratio(n, len(xs))})
-		}
-		slices.SortFunc(o.Stragglers, func(x, y Straggler) int {
-			if c := cmp.Compare(y.Count, x.Count); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.To, y.To)
-		})
-		o.Warnings = appendNonEmpty(nil, fewSamples("", len(xs), 50, 95, 99), fewSamples("overhead", len(f.overheads), 50, 99))
-		r.FanIn = append(r.FanIn, o)
+		r.FanIn = append(r.FanIn, NewFanIn(FanInSamples{Service: k.a, Operation: k.b, Waits: a.sample(&f.waits),
+			Overheads: f.overheads, Partial: f.partial, Stragglers: f.strag}, traceID))
 	}
-}
-
-// summary gives p50, p95, p99 and max in µs of the sorted values xs of s,
-// with their exemplars.
-func summary(s *series, xs []int64, ex func(int32) string) (p50, p95, p99, mx int64, e Exemplars) {
-	if len(xs) == 0 {
-		return
-	}
-	at := func(p int) (int64, string) {
-		i := rankIndex(p, len(xs))
-		return us(xs[i]), ex(s.exemplar(xs, i))
-	}
-	p50, e.P50 = at(50)
-	p95, e.P95 = at(95)
-	p99, e.P99 = at(99)
-	mx, e.Max = at(100)
-	return
 }
 
 func sortedKeys2[V any](m map[key2]V) []key2 {

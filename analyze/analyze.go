@@ -76,7 +76,7 @@ func Analyze(ctx context.Context, traces []tracefmt.Trace, opts Options) (*Repor
 	}
 	r := &Report{Warnings: []Warning{}, Clocks: clocks}
 	total.rowOf = traceRows(r, outs, len(traces))
-	total.fill(r, traces)
+	total.fill(r)
 	if err := ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}

@@ -121,6 +121,9 @@ type Hop struct {
 	LatencySample      Sample `json:"-"`
 	NetworkSample      Sample `json:"-"`
 	CriticalPathSample Sample `json:"-"`
+	// ServerSelfNs: one server self time per call with a server span,
+	// ascending (for summaries).
+	ServerSelfNs []int64 `json:"-"`
 	// Outcomes: the failed calls, for error-rate budgets (see SLOError,
 	// Report.HopOutcomesIn; ErrorCount counts by another rule).
 	Outcomes Outcomes `json:"-"`
@@ -157,6 +160,10 @@ type FanIn struct {
 	Warnings   []string    `json:"warnings,omitempty"`
 	// WaitSample: one wait per group, with its trace.
 	WaitSample Sample `json:"-"`
+	// OverheadNs: one overhead per parent span, ascending, and
+	// PartialFailures the groups behind PartialFailureRate (for summaries).
+	OverheadNs      []int64 `json:"-"`
+	PartialFailures int     `json:"-"`
 }
 
 // Straggler says how often a callee ended last in a group.
