@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"unsafe"
-
 )
 
 type key2 struct{ a, b string }
