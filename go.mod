@@ -3,6 +3,7 @@ module hopbudget
 go 1.26.8
 
 require (
+	github.com/DataDog/sketches-go v1.4.8
 	github.com/gogo/protobuf v1.3.2
 	github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50
 	github.com/jaegertracing/jaeger-idl v0.14.0

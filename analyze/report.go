@@ -33,10 +33,37 @@ type Report struct {
 	// Clocks: every service's clock granularity, as detected (or set by
 	// Options.ClockGranularity), sorted by service. See clock.go.
 	Clocks []ServiceClock `json:"clocks"`
+	// Summary is set when the Report was rebuilt from a summary rather
+	// than analysed from traces: it says which figures are approximate.
+	Summary *SummaryInfo `json:"summary,omitempty"`
 	// TraceRows: every analysed trace in input order, with each hop's time
 	// in it, for figures per request (budget layers, culprits). Sample.Row
 	// indexes it.
 	TraceRows []TraceRow `json:"-"`
+}
+
+// SummaryInfo describes a Report rebuilt from a mergeable summary (package
+// summary).
+type SummaryInfo struct {
+	// Shards is the number of summaries merged.
+	Shards int `json:"shards"`
+	// ExactLimit: a figure with at most this many values is exact; beyond,
+	// its percentiles are within RelativeAccuracy of a true value
+	// (Approximate on the item says which).
+	ExactLimit       int     `json:"exactLimit"`
+	RelativeAccuracy float64 `json:"relativeAccuracy"`
+	// Approximate counts the endpoints, hops and fan-in parents with a
+	// sketched figure.
+	Approximate int `json:"approximate"`
+	// TraceRows says whether every trace's row was kept (figures per
+	// request: budget layers, culprits, windows of hop errors). Without
+	// them TraceRows holds only the exemplars' traces.
+	TraceRows bool `json:"traceRows"`
+	// SplitTraces counts traces found in more than one shard: their halves
+	// were analysed apart (shards must be split by trace ID).
+	SplitTraces int64 `json:"splitTraces,omitempty"`
+	// Warnings kept of WarningsTotal (a summary keeps the first ones).
+	WarningsTotal int64 `json:"warningsTotal"`
 }
 
 // Exemplars are trace IDs whose sample sits exactly at each percentile (the
@@ -50,6 +77,9 @@ type Exemplars struct {
 
 // Endpoint aggregates root spans per (service, operation).
 type Endpoint struct {
+	// Approximate: some figure comes from a sketch (a Report rebuilt from
+	// a summary; see SummaryInfo).
+	Approximate bool `json:"approximate,omitempty"`
 	Service   string    `json:"service"`
 	Operation string    `json:"operation"`
 	Count     int       `json:"count"`
@@ -74,6 +104,9 @@ type Endpoint struct {
 // Hop aggregates calls per (caller service, callee, callee operation,
 // statement).
 type Hop struct {
+	// Approximate: some figure comes from a sketch (a Report rebuilt from
+	// a summary; see SummaryInfo).
+	Approximate bool `json:"approximate,omitempty"`
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Operation string `json:"operation"`
@@ -141,6 +174,9 @@ type CallsPerTrace struct {
 
 // FanIn aggregates parallel groups per (parent service, parent operation).
 type FanIn struct {
+	// Approximate: some figure comes from a sketch (a Report rebuilt from
+	// a summary; see SummaryInfo).
+	Approximate bool `json:"approximate,omitempty"`
 	Service     string `json:"service"`
 	Operation   string `json:"operation"`
 	Count       int    `json:"count"`       // groups
@@ -279,3 +315,6 @@ func (c *Counts) add(o *Counts) {
 	c.JaegerConsumersPruned += o.JaegerConsumersPruned
 	c.JaegerSpansDropped += o.JaegerSpansDropped
 }
+
+// Add adds o's counts to c (summaries of shards add up their counts).
+func (c *Counts) Add(o *Counts) { c.add(o) }
