@@ -79,15 +79,15 @@ type Exemplars struct {
 type Endpoint struct {
 	// Approximate: some figure comes from a sketch (a Report rebuilt from
 	// a summary; see SummaryInfo).
-	Approximate bool `json:"approximate,omitempty"`
-	Service   string    `json:"service"`
-	Operation string    `json:"operation"`
-	Count     int       `json:"count"`
-	P50Us     int64     `json:"p50Us"`
-	P95Us     int64     `json:"p95Us"`
-	P99Us     int64     `json:"p99Us"`
-	MaxUs     int64     `json:"maxUs"`
-	Exemplars Exemplars `json:"exemplars"`
+	Approximate bool      `json:"approximate,omitempty"`
+	Service     string    `json:"service"`
+	Operation   string    `json:"operation"`
+	Count       int       `json:"count"`
+	P50Us       int64     `json:"p50Us"`
+	P95Us       int64     `json:"p95Us"`
+	P99Us       int64     `json:"p99Us"`
+	MaxUs       int64     `json:"maxUs"`
+	Exemplars   Exemplars `json:"exemplars"`
 	// Warnings about the statistics, e.g. "only 20 samples: p99 is the maximum".
 	Warnings []string `json:"warnings,omitempty"`
 	// Samples are the root durations in ns, ascending (kept for diff).
@@ -106,10 +106,10 @@ type Endpoint struct {
 type Hop struct {
 	// Approximate: some figure comes from a sketch (a Report rebuilt from
 	// a summary; see SummaryInfo).
-	Approximate bool `json:"approximate,omitempty"`
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Operation string `json:"operation"`
+	Approximate bool   `json:"approximate,omitempty"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Operation   string `json:"operation"`
 	// Statement is the calls' normalised database statement (see
 	// tracefmt.NormalizeStatement), when they carry one: part of the hop's
 	// identity, so queries sharing a generic span name are told apart.
@@ -176,7 +176,7 @@ type CallsPerTrace struct {
 type FanIn struct {
 	// Approximate: some figure comes from a sketch (a Report rebuilt from
 	// a summary; see SummaryInfo).
-	Approximate bool `json:"approximate,omitempty"`
+	Approximate bool   `json:"approximate,omitempty"`
 	Service     string `json:"service"`
 	Operation   string `json:"operation"`
 	Count       int    `json:"count"`       // groups
