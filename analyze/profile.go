@@ -463,12 +463,8 @@ func selectBand(p *Profile, outs []profChunk, band Band) map[int32]bool {
 // kept traces' entries and writes the sorted frames and stacks. Every step
 // is linear in the trie's nodes: no stack is ever spelt out frame by frame.
 func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) {
-	type gkey struct {
-		parent int32
-		frame  profFrameKey
-	}
-	gidx := map[gkey]int32{}
-	var gstacks []gkey
+	gidx := map[trieNode]int32{}
+	var gstacks []trieNode
 	local := map[*profWorker][]int32{}
 	for _, w := range ws {
 		m := make([]int32, len(w.stacks))
@@ -477,7 +473,7 @@ func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) 
 			if s[0] >= 0 {
 				parent = m[s[0]]
 			}
-			k := gkey{parent, w.frames[s[1]]}
+			k := trieNode{parent, w.frames[s[1]]}
 			g, ok := gidx[k]
 			if !ok {
 				g = int32(len(gstacks))
@@ -504,8 +500,21 @@ func (p *Profile) fill(outs []profChunk, ws []*profWorker, keep map[int32]bool) 
 			}
 		}
 	}
-	// Live stacks: a value, or a live stack below. Children come after
-	// their parents, so one backward pass settles it.
+	p.finish(gstacks, vals)
+}
+
+// trieNode is a stack: its parent stack (-1 for a root) and last frame.
+type trieNode struct {
+	parent int32
+	frame  profFrameKey
+}
+
+// finish writes the frames and stacks of the trie nodes (parents before
+// children) with their values: the live stacks (a value, or a live stack
+// below) in pre-order, children by frame, and the totals.
+func (p *Profile) finish(gstacks []trieNode, vals [][numSampleTypes]int64) {
+	// Children come after their parents, so one backward pass settles
+	// which stacks are live.
 	live := make([]bool, len(gstacks))
 	for g := len(gstacks) - 1; g >= 0; g-- {
 		if vals[g] != ([numSampleTypes]int64{}) {
@@ -612,4 +621,74 @@ func (p *Profile) Path(i int, buf []int32) []int32 {
 	}
 	slices.Reverse(buf)
 	return buf
+}
+
+// MergeProfiles returns the profile of a's and b's traces together: stacks
+// with the same frames add up, as if one profile had been built from all
+// the traces. Only whole-band profiles merge (a band keeps a share of each
+// endpoint's requests: shares of parts are not a share of the whole).
+func MergeProfiles(a, b *Profile) (*Profile, error) {
+	if !a.Band.all() || !b.Band.all() {
+		return nil, fmt.Errorf("only profiles of every request merge (bands %s and %s)", a.Band, b.Band)
+	}
+	p := &Profile{Band: a.Band, Samples: 0, Truncated: a.Truncated + b.Truncated, Traces: a.Traces + b.Traces, Counts: a.Counts}
+	p.Counts.add(&b.Counts)
+	switch {
+	case a.Traces == 0:
+		p.StartNs, p.EndNs = b.StartNs, b.EndNs
+	case b.Traces == 0:
+		p.StartNs, p.EndNs = a.StartNs, a.EndNs
+	default:
+		p.StartNs, p.EndNs = min(a.StartNs, b.StartNs), max(a.EndNs, b.EndNs)
+	}
+	idx := map[trieNode]int32{}
+	var nodes []trieNode
+	var vals [][numSampleTypes]int64
+	for _, q := range []*Profile{a, b} {
+		m := make([]int32, len(q.Stacks))
+		for i, st := range q.Stacks {
+			if st.Parent >= int32(i) || int(st.Frame) >= len(q.Frames) || st.Frame < 0 {
+				return nil, fmt.Errorf("stack %d: parent %d or frame %d out of range", i, st.Parent, st.Frame)
+			}
+			f := q.Frames[st.Frame]
+			k := trieNode{parent: -1, frame: profFrameKey{key2{f.Service, f.Operation}, f.Truncated}}
+			if st.Parent >= 0 {
+				k.parent = m[st.Parent]
+			}
+			g, ok := idx[k]
+			if !ok {
+				g = int32(len(nodes))
+				idx[k] = g
+				nodes = append(nodes, k)
+				vals = append(vals, [numSampleTypes]int64{})
+			}
+			for t, v := range st.Ns {
+				vals[g][t] += v
+			}
+			m[i] = g
+		}
+	}
+	p.finish(nodes, vals)
+	eps := map[key2]ProfileEndpoint{}
+	for _, e := range append(slices.Clone(a.Endpoints), b.Endpoints...) {
+		k := key2{e.Service, e.Operation}
+		x, ok := eps[k]
+		if !ok {
+			eps[k] = e
+			continue
+		}
+		x.Requests += e.Requests
+		switch {
+		case x.Kept == 0:
+			x.MinNs, x.MaxNs = e.MinNs, e.MaxNs
+		case e.Kept > 0:
+			x.MinNs, x.MaxNs = min(x.MinNs, e.MinNs), max(x.MaxNs, e.MaxNs)
+		}
+		x.Kept += e.Kept
+		eps[k] = x
+	}
+	for _, k := range sortedKeys2(eps) {
+		p.Endpoints = append(p.Endpoints, eps[k])
+	}
+	return p, nil
 }

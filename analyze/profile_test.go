@@ -216,3 +216,28 @@ func TestProfileDeepChain(t *testing.T) {
 		t.Errorf("stack 2: frames %v", got)
 	}
 }
+
+// Profiles of shards merge into the profile of all their traces, exactly,
+// whatever the split and order.
+func TestMergeProfiles(t *testing.T) {
+	traces, _ := generate(t, "-scenario", "mixed", "-traces", "300", "-seed", "4", "-orphans", "0.05", "-skew-ms", "2")
+	SortTraces(traces)
+	opts := DefaultOptions()
+	whole := mustBuildProfile(traces, opts, Band{})
+	for _, cut := range []int{0, 1, 97, 299} {
+		a := mustBuildProfile(traces[:cut], opts, Band{})
+		b := mustBuildProfile(traces[cut:], opts, Band{})
+		for _, pair := range [][2]*Profile{{a, b}, {b, a}} {
+			m, err := MergeProfiles(pair[0], pair[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m, whole) {
+				t.Fatalf("cut %d: merged profile differs:\n%+v\n%+v", cut, m.Endpoints, whole.Endpoints)
+			}
+		}
+	}
+	if _, err := MergeProfiles(mustBuildProfile(traces, opts, Band{Lo: 99, Hi: 100}), whole); err == nil {
+		t.Fatal("a band's profile merged")
+	}
+}
