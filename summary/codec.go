@@ -139,6 +139,18 @@ func (s *Summary) validate() error {
 		}
 	}
 	all(check)
+	if p := s.Profile; err == nil && p != nil {
+		for i, st := range p.Stacks {
+			want := int32(1)
+			if st.Parent >= 0 && st.Parent < int32(i) {
+				want = p.Stacks[st.Parent].Depth + 1
+			}
+			if st.Parent >= int32(i) || st.Parent < -1 || st.Frame < 0 || int(st.Frame) >= len(p.Frames) || st.Depth != want {
+				err = fmt.Errorf("profile: stack %d: parent %d, frame %d, depth %d do not fit", i, st.Parent, st.Frame, st.Depth)
+				break
+			}
+		}
+	}
 	if err != nil || s.RowsDropped {
 		return err
 	}

@@ -67,6 +67,9 @@ type Summary struct {
 	WarningLimit  int            `json:"warningLimit"`
 	Warnings      []WarningEntry `json:"warnings"`
 	WarningsTotal int64          `json:"warningsTotal"`
+	// Profile: the critical-path profile of every request (see
+	// analyze.BuildProfile), when the summary was made with it.
+	Profile *analyze.Profile `json:"profile,omitempty"`
 }
 
 // Analysis is what of analyze.Options changes the figures.
@@ -167,11 +170,16 @@ func FromTraces(ctx context.Context, traces []tracefmt.Trace, opts analyze.Optio
 	if err != nil {
 		return nil, err
 	}
-	return FromReport(r, traces, AnalysisOf(opts, endpoint), DefaultLimits()), nil
+	p, err := analyze.BuildProfile(ctx, traces, opts, analyze.Band{})
+	if err != nil {
+		return nil, err
+	}
+	return FromReport(r, p, traces, AnalysisOf(opts, endpoint), DefaultLimits()), nil
 }
 
-// FromReport summarises r, the analysis of traces.
-func FromReport(r *analyze.Report, traces []tracefmt.Trace, a Analysis, l Limits) *Summary {
+// FromReport summarises r and p (nil: no profile), the analysis and the
+// whole-band profile of traces.
+func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, a Analysis, l Limits) *Summary {
 	first := make(map[tracefmt.TraceID]int64, len(traces))
 	for _, t := range traces {
 		var f int64
@@ -188,7 +196,7 @@ func FromReport(r *analyze.Report, traces []tracefmt.Trace, a Analysis, l Limits
 	}
 	s := &Summary{Format: FormatName, Version: Version, Analysis: a, Limits: l, Shards: 1,
 		RowLimit: DefaultRowLimit, WarningLimit: DefaultWarningLimit,
-		Counts: r.Counts, Clocks: slices.Clone(r.Clocks)}
+		Counts: r.Counts, Clocks: slices.Clone(r.Clocks), Profile: p}
 	if len(refs) <= s.RowLimit {
 		s.Rows = make([]Row, len(r.TraceRows))
 		for i, row := range r.TraceRows {
@@ -348,6 +356,13 @@ func Merge(a, b *Summary) (*Summary, error) {
 			return x
 		})
 
+	if a.Profile != nil && b.Profile != nil {
+		p, err := analyze.MergeProfiles(a.Profile, b.Profile)
+		if err != nil {
+			return nil, err
+		}
+		s.Profile = p
+	}
 	s.Warnings = append(slices.Clone(a.Warnings), b.Warnings...)
 	slices.SortStableFunc(s.Warnings, func(x, y WarningEntry) int {
 		return cmp.Or(x.Tr.compare(y.Tr), cmp.Compare(x.Seq, y.Seq))

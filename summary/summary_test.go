@@ -33,7 +33,11 @@ func summarise(t *testing.T, traces []tracefmt.Trace, l Limits) *Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return FromReport(r, traces, AnalysisOf(opts, ""), l)
+	p, err := analyze.BuildProfile(context.Background(), traces, opts, analyze.Band{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return FromReport(r, p, traces, AnalysisOf(opts, ""), l)
 }
 
 // split deals traces into n shards at random, each trace whole.
@@ -114,6 +118,9 @@ func TestMergeExactEqualsAnalysis(t *testing.T) {
 		if !sameValues(got.Endpoints, whole.Endpoints) || !sameValues(got.Hops, whole.Hops) ||
 			!sameValues(got.FanIn, whole.FanIn) || !sameValues(got.TraceRows, whole.TraceRows) {
 			t.Fatalf("round %d (%d shards): merged summary's report differs from the analysis", round, len(parts))
+		}
+		if wp, err := analyze.BuildProfile(context.Background(), traces, analyze.DefaultOptions(), analyze.Band{}); err != nil || !reflect.DeepEqual(dec.Profile, wp) {
+			t.Fatalf("round %d: merged profile differs from the profile of all traces (%v)", round, err)
 		}
 		if !bytes.Equal(reportJSON(t, got), reportJSON(t, whole)) {
 			t.Fatalf("round %d: report JSON differs:\n%s\n%s", round, reportJSON(t, got), reportJSON(t, whole))
