@@ -39,6 +39,15 @@ func SLOError(s *tracefmt.Span) bool {
 // that ended in (from, to], by each request's own end.
 func (r *Report) EndpointOutcomesIn(x int, from, to int64) (n, errs int) {
 	e := &r.Endpoints[x]
+	if len(e.RequestStarts) != e.DurationSample.Len() {
+		// A sketched summary has no start per value: the rows have them.
+		for i := range r.TraceRows {
+			t := &r.TraceRows[i]
+			if end := t.StartNs + t.DurationNs; int(t.Endpoint) == x && end > from && end <= to {
+				n++
+			}
+		}
+	}
 	for i, st := range e.RequestStarts {
 		if end := st + e.DurationSample.Ns[i]; end > from && end <= to {
 			n++
@@ -63,9 +72,24 @@ func (r *Report) HopOutcomesIn(x int, from, to int64) (n, errs int) {
 		end := t.StartNs + t.DurationNs
 		return end > from && end <= to
 	}
-	for _, row := range h.LatencySample.Row {
-		if in(row) {
-			n++
+	if h.Approximate {
+		// A sketched sample's rows are its buckets' exemplars: count the
+		// calls from every trace's row instead.
+		for row := range r.TraceRows {
+			if !in(int32(row)) {
+				continue
+			}
+			for _, th := range r.TraceRows[row].Hops {
+				if int(th.Hop) == x {
+					n += int(th.Calls)
+				}
+			}
+		}
+	} else {
+		for _, row := range h.LatencySample.Row {
+			if in(row) {
+				n++
+			}
 		}
 	}
 	for _, row := range h.Outcomes.Errors.Row {
@@ -76,10 +100,18 @@ func (r *Report) HopOutcomesIn(x int, from, to int64) (n, errs int) {
 	return n, errs
 }
 
+// PerRequest says whether the Report has every request's row (figures per
+// request: budget layers, culprits, burn-rate windows). Only a Report rebuilt
+// from a summary that dropped its rows has not.
+func (r *Report) PerRequest() bool { return r.Summary == nil || r.Summary.TraceRows }
+
 // TimeRange is the span of time the analysed traces cover, in Unix ns: the
 // earliest start and the latest end of a primary root or a request. Both
 // are 0 without traces.
 func (r *Report) TimeRange() (first, last int64) {
+	if r.Summary != nil {
+		return r.Summary.StartNs, r.Summary.EndNs
+	}
 	seen := false
 	see := func(s, e int64) {
 		if !seen {

@@ -64,6 +64,9 @@ type SummaryInfo struct {
 	SplitTraces int64 `json:"splitTraces,omitempty"`
 	// Warnings kept of WarningsTotal (a summary keeps the first ones).
 	WarningsTotal int64 `json:"warningsTotal"`
+	// StartNs and EndNs: the traces' time range (see Report.TimeRange).
+	StartNs int64 `json:"startNs"`
+	EndNs   int64 `json:"endNs"`
 }
 
 // Exemplars are trace IDs whose sample sits exactly at each percentile (the

@@ -425,6 +425,17 @@ func (e *evaluator) layer(i int, l *Layer) {
 		e.noMatch(l.Targets, KindLayer, string(l.On), endpointText(l.Endpoint), "its endpoint matched no endpoint (root span)")
 		return
 	}
+	if !e.r.PerRequest() {
+		// A layer adds hops up per request: without every request's row
+		// there is nothing to add. Not checked, which fails like no data.
+		for _, t := range l.Targets {
+			lr := LineResult{Name: t.Name, Title: t.Name, Kind: KindLayer, On: string(l.On), Match: endpointText(l.Endpoint), Line: t.Line,
+				Target: t.Limit, TargetUs: us(int64(t.Limit)), Culprits: []Culprit{}, Percentile: t.Key(),
+				Status: StatusNoData, Failed: !e.opts.AllowNoData, Note: noRowsNote}
+			e.add(lr)
+		}
+		return
+	}
 	// Which hops are in the layer, and which of its matchers match a call
 	// under its endpoints.
 	in := make([]bool, len(e.r.Hops))
@@ -577,6 +588,10 @@ func (e *evaluator) slowRequests(eb *SlowRequests, x int, pattern string) LineRe
 		for i, st := range ep.RequestStarts {
 			first, last = min(first, st), max(last, st+s.Ns[i])
 		}
+		if len(ep.RequestStarts) == 0 {
+			// A sketched summary keeps no start per request.
+			first, last = e.first, e.last
+		}
 		res.StartUs, res.EndUs = us(first), us(last)
 	}
 	lr.SlowRequests = res
@@ -615,7 +630,7 @@ func (e *evaluator) errorRate(er *ErrorRate, n int, failed analyze.Sample, in fu
 	}
 	alert := false
 	for _, w := range burnWindows {
-		if e.last-e.first < int64(w.long) {
+		if e.last-e.first < int64(w.long) || !e.r.PerRequest() {
 			res.WindowsNotEvaluated = append(res.WindowsNotEvaluated, w.longText)
 			continue
 		}
@@ -636,6 +651,9 @@ func (e *evaluator) errorRate(er *ErrorRate, n int, failed analyze.Sample, in fu
 	return lr
 }
 
+// noRowsNote says why a figure per request was not checked.
+const noRowsNote = "needs every request's row, which the summary dropped (too many traces): not checked; check the traces, or summaries of fewer traces"
+
 // rows lists the trace rows whose primary root is endpoint x.
 func (e *evaluator) rows(x int) []int32 {
 	if e.rowsOf == nil {
@@ -652,6 +670,9 @@ func (e *evaluator) rows(x int) []int32 {
 // culprits ranks the hops by mean critical-path time over endpoint x's
 // slow requests (those whose duration satisfies slow).
 func (e *evaluator) culprits(x int, slow func(durationNs int64) bool) []Culprit {
+	if !e.r.PerRequest() {
+		return []Culprit{}
+	}
 	rows := e.rows(x)
 	tail, all := make([]int64, len(e.r.Hops)), make([]int64, len(e.r.Hops))
 	var nTail int

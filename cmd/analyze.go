@@ -19,6 +19,8 @@ type AnalyzeOptions struct {
 	PerTrace bool
 	Top      int
 	Sort     string
+	// SummaryFile: also write a mergeable summary there (--summary).
+	SummaryFile string
 	analysisFlags
 	Paths []string
 }
@@ -44,6 +46,7 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 	f.BoolVar(&opts.PerTrace, "per-trace", false, "add every trace's critical path and fan-in groups (oldest first, ties by trace ID)")
 	f.IntVar(&opts.Top, "top", 10, "rows in the hop and fan-in tables (0 = all)")
 	f.StringVar(&opts.Sort, "sort", "p99", "order of the main hop table: p99, share, count, errors or name")
+	f.StringVar(&opts.SummaryFile, "summary", "", "also write a mergeable summary of these traces to FILE (for merge, check, report, diff, profile)")
 	opts.analysisFlags.addFlags(f)
 	return c
 }
@@ -96,9 +99,17 @@ func analyzeRun(ctx context.Context, s *Streams, opts *AnalyzeOptions) error {
 		return inputError(err)
 	}
 	aopts.Suggest = format == FormatJSON // the JSON carries the candidates; the tables do not show them
-	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Analyze: &aopts})
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Analyze: &aopts, Summaries: &aopts, EndpointText: opts.Endpoint})
 	if err != nil {
 		return err
+	}
+	if in.Merged != nil && opts.PerTrace {
+		return inputError(fmt.Errorf("--per-trace needs the traces: a summary holds no single trace"))
+	}
+	if opts.SummaryFile != "" {
+		if err := writeSummary(ctx, in, aopts, opts.Endpoint, opts.SummaryFile); err != nil {
+			return err
+		}
 	}
 	if err := renderAnalyze(s.Out, format, in.Summary, in.Report, opts); err != nil {
 		return err

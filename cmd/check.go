@@ -134,7 +134,8 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts})
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts,
+		Summaries: &aopts, EndpointText: opts.Endpoint})
 	if err != nil {
 		return err
 	}

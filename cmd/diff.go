@@ -155,7 +155,7 @@ func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 	dr := &diffReport{Verbose: opts.Verbose, Mode: string(aopts.CriticalPath)}
 	var reps [2]*analyze.Report
 	for i, paths := range [][]string{opts.Base, opts.Candidate} {
-		in, err := load(ctx, s, loadSpec{Paths: paths, Input: opts.Input, Analyze: &aopts})
+		in, err := load(ctx, s, loadSpec{Paths: paths, Input: opts.Input, Analyze: &aopts, Summaries: &aopts, EndpointText: opts.Endpoint})
 		if err != nil {
 			return err
 		}

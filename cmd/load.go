@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
+	"hopbudget/summary"
 	"hopbudget/tracefmt"
 )
 
@@ -43,6 +45,12 @@ type loadSpec struct {
 	Budget string
 	// Analyze, when set, analyses the traces into loaded.Report.
 	Analyze *analyze.Options
+	// Summaries, when set, lets summary files (analyze --summary, merge)
+	// stand among the inputs: they must have been made with these options,
+	// and the command works from their merged Report (loaded.Merged).
+	// EndpointText is --endpoint's text, which summaries record.
+	Summaries    *analyze.Options
+	EndpointText string
 }
 
 // loaded is what load produced.
@@ -51,11 +59,21 @@ type loaded struct {
 	Summary tracefmt.Summary
 	Report  *analyze.Report // nil unless loadSpec.Analyze
 	Budget  *budget.Budget  // nil unless loadSpec.Budget
-	strict  bool
+	// Merged is the merged summary when some input was a summary; the
+	// traces are then not at hand (Traces is nil).
+	Merged *summary.Summary
+	strict bool
+	out    io.Writer // the command's stdout
 }
 
-// Traces are the traces read, grouped by trace ID.
-func (l *loaded) Traces() []tracefmt.Trace { return l.Result.Traces }
+// Traces are the traces read, grouped by trace ID (nil when the inputs
+// were summaries).
+func (l *loaded) Traces() []tracefmt.Trace {
+	if l.Merged != nil || l.Result == nil {
+		return nil
+	}
+	return l.Result.Traces
+}
 
 // strictErr fails a --strict run whose input produced warnings. Commands
 // call it after rendering, so the output is still shown.
@@ -64,13 +82,19 @@ func (l *loaded) strictErr() error { return strictCheck(l.strict, l.Summary) }
 // load runs the input pipeline. Its errors are input errors (exit code 2),
 // except an interruption, which wraps ctx's error.
 func load(ctx context.Context, s *Streams, spec loadSpec) (*loaded, error) {
-	l := &loaded{strict: spec.Input.Strict}
+	l := &loaded{strict: spec.Input.Strict, out: s.Out}
 	if spec.Budget != "" {
 		b, err := loadBudget(spec.Budget)
 		if err != nil {
 			return nil, err
 		}
 		l.Budget = b
+	}
+	if sums, traces := splitSummaries(spec.Paths); len(sums) > 0 {
+		if spec.Summaries == nil {
+			return nil, inputError(fmt.Errorf("%s is a hopbudget summary: this command needs the traces themselves (summaries serve analyze, check, report, diff, profile and merge)", sums[0]))
+		}
+		return loadWithSummaries(ctx, s, spec, l, sums, traces)
 	}
 	res, err := readInputs(ctx, s, spec.Paths, spec.Input)
 	if err != nil {

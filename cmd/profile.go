@@ -137,11 +137,11 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input})
+	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Summaries: &aopts, EndpointText: opts.Endpoint})
 	if err != nil {
 		return err
 	}
-	p, err := analyze.BuildProfile(ctx, in.Traces(), aopts, band)
+	p, err := profileOf(ctx, in, aopts, band)
 	if err != nil {
 		return err
 	}
@@ -159,4 +159,19 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	}
 	renderProfileSummary(s.Err, p, string(format), opts.OutputFile)
 	return in.strictErr()
+}
+
+// profileOf builds the profile of the loaded traces, or takes the merged
+// summaries' (which hold the profile of every request, no band).
+func profileOf(ctx context.Context, in *loaded, aopts analyze.Options, band analyze.Band) (*analyze.Profile, error) {
+	if in.Merged == nil {
+		return analyze.BuildProfile(ctx, in.Traces(), aopts, band)
+	}
+	if band != (analyze.Band{}) {
+		return nil, inputError(fmt.Errorf("--percentile-band/--slowest need the traces: a summary holds the profile of every request"))
+	}
+	if in.Merged.Profile == nil {
+		return nil, inputError(fmt.Errorf("the summaries hold no profile (made by a hopbudget without one)"))
+	}
+	return in.Merged.Profile, nil
 }

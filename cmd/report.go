@@ -68,12 +68,15 @@ input gives the same bytes.`,
 	f.IntVar(&opts.MinSamples, "min-samples", budget.DefaultMinSamples, "with --budget: lines with fewer samples are reported as not enough data")
 	f.BoolVar(&opts.FailOnNoData, "fail-on-no-data", false, "no effect (deprecated): lines without enough data count as failed, as in check")
 	f.MarkHidden("fail-on-no-data")
-	f.StringVar(&opts.Band, "percentile-band", "p95-p100", "requests of each endpoint whose critical path the icicle shows")
+	f.StringVar(&opts.Band, "percentile-band", defaultReportBand, "requests of each endpoint whose critical path the icicle shows")
 	f.IntVar(&opts.Top, "top", 30, "hops drawn with charts (0 = all); the table lists every hop")
 	f.IntVar(&opts.Exemplars, "exemplars", 3, "slowest traces drawn as waterfalls, besides those at each endpoint's percentiles")
 	f.StringVar(&opts.Title, "title", "", "the report's title (default: hopbudget report)")
 	return c
 }
+
+// defaultReportBand: the icicle shows the tail unless told otherwise.
+const defaultReportBand = "p95-p100"
 
 func (o *ReportOptions) validate() (analyze.Band, error) {
 	switch {
@@ -127,7 +130,8 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 		return nil, inputError(err)
 	}
 	aopts.Suggest = true
-	l, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts})
+	l, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input, Budget: opts.Budget, Analyze: &aopts,
+		Summaries: &aopts, EndpointText: opts.Endpoint})
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +140,20 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	if l.Budget != nil {
 		// As check: lines without data fail (report is no gate: it still exits 0).
 		verdict = budget.Evaluate(l.Budget, rep, budget.EvalOptions{MinSamples: opts.MinSamples})
+	}
+	if l.Merged != nil {
+		// From summaries: the profile of every request, no heatmap and no
+		// waterfalls (those need the traces).
+		if opts.Band == defaultReportBand {
+			band = analyze.Band{}
+			fmt.Fprintln(s.Err, "hopbudget: from summaries: the icicle shows every request (a summary holds no percentile band), no heatmap and no waterfalls")
+		}
+		p, err := profileOf(ctx, l, aopts, band)
+		if err != nil {
+			return nil, err
+		}
+		return &reportInput{Title: opts.Title, Input: l.Summary, Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
+			Tail: p, Top: opts.Top}, nil
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.

@@ -75,6 +75,6 @@ Exit codes: 0 ok, 1 budget exceeded, 2 bad usage or input.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newInspectCmd(s), newAnalyzeCmd(s), newSuggestCmd(s), newCheckCmd(s), newProfileCmd(s), newDiffCmd(s), newReportCmd(s), newTraceCmd(s), newRecordCmd(s), newPullCmd(s))
+	root.AddCommand(newInspectCmd(s), newAnalyzeCmd(s), newSuggestCmd(s), newCheckCmd(s), newProfileCmd(s), newDiffCmd(s), newReportCmd(s), newTraceCmd(s), newRecordCmd(s), newPullCmd(s), newMergeCmd(s))
 	return root
 }

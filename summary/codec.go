@@ -79,8 +79,8 @@ func Decode(r io.Reader, name string) (*Summary, error) {
 // validate checks what Report and Merge rely on, so that a damaged file is
 // an error, never a panic or a wrong figure.
 func (s *Summary) validate() error {
-	if !(s.Limits.Accuracy > 0 && s.Limits.Accuracy < 1) || s.Limits.Exact < 0 {
-		return fmt.Errorf("limits: accuracy %v must be in (0, 1), exact %d ≥ 0", s.Limits.Accuracy, s.Limits.Exact)
+	if !(s.Limits.Accuracy > 0 && s.Limits.Accuracy < 1) || s.Limits.Exact < 0 || s.Limits.Rows < 0 {
+		return fmt.Errorf("limits: accuracy %v must be in (0, 1), exact %d and rows %d ≥ 0", s.Limits.Accuracy, s.Limits.Exact, s.Limits.Rows)
 	}
 	for i, r := range s.Rows {
 		if r.Endpoint < -1 || int(r.Endpoint) >= len(s.Endpoints) {

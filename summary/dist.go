@@ -78,11 +78,14 @@ type Limits struct {
 	// Accuracy is the sketch's relative accuracy (0.005: every percentile
 	// within ±0.5 % of a true sample value's magnitude).
 	Accuracy float64 `json:"accuracy"`
-	m        *mapping.LogarithmicMapping
+	// Rows is the largest number of traces whose rows are kept.
+	Rows int `json:"rows"`
+	m    *mapping.LogarithmicMapping
 }
 
-// DefaultLimits: exact up to 10,000 values per figure, then ±0.5 %.
-func DefaultLimits() Limits { return Limits{Exact: 10_000, Accuracy: 0.005} }
+// DefaultLimits: exact up to 10,000 values per figure, then ±0.5 %; rows
+// for up to 200,000 traces.
+func DefaultLimits() Limits { return Limits{Exact: 10_000, Accuracy: 0.005, Rows: 200_000} }
 
 func (l *Limits) mapping() *mapping.LogarithmicMapping {
 	if l.m == nil {

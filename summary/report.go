@@ -15,7 +15,8 @@ func (s *Summary) Report() *analyze.Report {
 	l := &s.Limits
 	r := &analyze.Report{Counts: s.Counts, Clocks: nonNil(slices.Clone(s.Clocks)), Warnings: []analyze.Warning{},
 		Summary: &analyze.SummaryInfo{Shards: s.Shards, ExactLimit: l.Exact, RelativeAccuracy: l.Accuracy,
-			TraceRows: !s.RowsDropped, SplitTraces: s.SplitTraces, WarningsTotal: s.WarningsTotal}}
+			TraceRows: !s.RowsDropped, SplitTraces: s.SplitTraces, WarningsTotal: s.WarningsTotal,
+			StartNs: s.StartNs, EndNs: s.EndNs}}
 	for _, w := range s.Warnings {
 		r.Warnings = append(r.Warnings, w.Warning)
 	}

@@ -9,8 +9,9 @@
 // Limits.Exact of them, then as a DDSketch (relative accuracy
 // Limits.Accuracy) with an exemplar trace per bucket and the exact minimum
 // and maximum; counts and sums stay exact. Per-request rows (what budget
-// layers and culprits read) are kept while there are at most RowLimit
-// traces. Report says which figures are approximate.
+// layers and culprits read) are kept while there are at most Limits.Rows
+// traces; failed requests and calls always keep their exact end times
+// (burn-rate windows count them). Report says which figures are approximate.
 //
 // Shards must be split by trace ID: every span of a trace in one shard.
 // A trace analysed in halves gives wrong figures in both; Merge counts
@@ -21,6 +22,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"hopbudget/analyze"
@@ -33,11 +35,8 @@ const (
 	Version    = 1
 )
 
-// Defaults for the limits of a new summary.
-const (
-	DefaultRowLimit     = 200_000
-	DefaultWarningLimit = 1_000
-)
+// WarningLimit is how many clean-up warnings a summary keeps.
+const WarningLimit = 1_000
 
 // Summary is the mergeable summary of a set of whole traces.
 type Summary struct {
@@ -50,10 +49,12 @@ type Summary struct {
 	// Shards merged into this summary (1 for a summary of traces).
 	Shards int `json:"shards"`
 	// Rows: one per analysed trace in trace order, while there are at most
-	// RowLimit; RowsDropped once there were more.
-	RowLimit    int   `json:"rowLimit"`
+	// Limits.Rows; RowsDropped once there were more.
 	Rows        []Row `json:"rows,omitempty"`
 	RowsDropped bool  `json:"rowsDropped,omitempty"`
+	// StartNs and EndNs: the traces' time range (analyze.Report.TimeRange).
+	StartNs int64 `json:"startNs"`
+	EndNs   int64 `json:"endNs"`
 	// SplitTraces counts trace IDs found in more than one shard.
 	SplitTraces int64 `json:"splitTraces,omitempty"`
 	// Endpoints, Hops and FanIn sorted by their keys, as in the Report.
@@ -64,7 +65,6 @@ type Summary struct {
 	Clocks    []analyze.ServiceClock `json:"clocks"`
 	// Warnings: the first WarningLimit clean-up warnings in trace order;
 	// WarningsTotal counts them all.
-	WarningLimit  int            `json:"warningLimit"`
 	Warnings      []WarningEntry `json:"warnings"`
 	WarningsTotal int64          `json:"warningsTotal"`
 	// Profile: the critical-path profile of every request (see
@@ -195,9 +195,9 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 		refs[i] = TraceRef{First: first[row.ID], ID: row.ID}
 	}
 	s := &Summary{Format: FormatName, Version: Version, Analysis: a, Limits: l, Shards: 1,
-		RowLimit: DefaultRowLimit, WarningLimit: DefaultWarningLimit,
 		Counts: r.Counts, Clocks: slices.Clone(r.Clocks), Profile: p}
-	if len(refs) <= s.RowLimit {
+	s.StartNs, s.EndNs = r.TimeRange()
+	if len(refs) <= s.Limits.Rows {
 		s.Rows = make([]Row, len(r.TraceRows))
 		for i, row := range r.TraceRows {
 			x := Row{Tr: refs[i], Endpoint: row.Endpoint, StartNs: row.StartNs, DurationNs: row.DurationNs}
@@ -209,7 +209,8 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 	} else {
 		s.RowsDropped = true
 	}
-	dist := func(smp analyze.Sample, aux []int64) Dist {
+	exact := exactLimits(s.Limits)
+	distIn := func(smp analyze.Sample, aux []int64, l *Limits) Dist {
 		ps := make([]Point, smp.Len())
 		for i, v := range smp.Ns {
 			ps[i] = Point{V: v, Tr: refs[smp.Row[i]]}
@@ -217,8 +218,10 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 				ps[i].Aux = aux[i]
 			}
 		}
-		return newDist(ps, &s.Limits)
+		return newDist(ps, l)
 	}
+	dist := func(smp analyze.Sample, aux []int64) Dist { return distIn(smp, aux, &s.Limits) }
+	failed := func(smp analyze.Sample) Dist { return distIn(smp, nil, &exact) }
 	plain := func(xs []int64) Dist {
 		ps := make([]Point, len(xs))
 		for i, v := range xs {
@@ -228,13 +231,13 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 	}
 	for _, e := range r.Endpoints {
 		s.Endpoints = append(s.Endpoints, EndpointSum{Service: e.Service, Operation: e.Operation,
-			Durations: dist(e.DurationSample, e.RequestStarts), Failed: dist(e.Outcomes.Errors, nil)})
+			Durations: dist(e.DurationSample, e.RequestStarts), Failed: failed(e.Outcomes.Errors)})
 	}
 	for _, h := range r.Hops {
 		s.Hops = append(s.Hops, HopSum{From: h.From, To: h.To, Operation: h.Operation, Statement: h.Statement,
 			Latency: dist(h.LatencySample, nil), Network: dist(h.NetworkSample, nil), CriticalPath: dist(h.CriticalPathSample, nil),
 			ServerSelf: plain(h.ServerSelfNs), Calls: plain(h.CallsPerTrace.Sample), Errors: int64(h.ErrorCount),
-			Failed: dist(h.Outcomes.Errors, nil)})
+			Failed: failed(h.Outcomes.Errors)})
 	}
 	for _, f := range r.FanIn {
 		st := map[string]int64{}
@@ -253,7 +256,7 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 	seq := map[string]int{}
 	for _, w := range r.Warnings {
 		s.WarningsTotal++
-		if len(s.Warnings) == s.WarningLimit {
+		if len(s.Warnings) == WarningLimit {
 			continue
 		}
 		var id tracefmt.TraceID
@@ -282,15 +285,21 @@ func Merge(a, b *Summary) (*Summary, error) {
 	if a.Analysis != b.Analysis {
 		return nil, fmt.Errorf("summaries of different analyses do not merge: %+v and %+v", a.Analysis, b.Analysis)
 	}
-	if a.Limits.Exact != b.Limits.Exact || a.Limits.Accuracy != b.Limits.Accuracy ||
-		a.RowLimit != b.RowLimit || a.WarningLimit != b.WarningLimit {
+	if a.Limits.Exact != b.Limits.Exact || a.Limits.Accuracy != b.Limits.Accuracy || a.Limits.Rows != b.Limits.Rows {
 		return nil, fmt.Errorf("summaries with different limits do not merge")
 	}
 	s := &Summary{Format: FormatName, Version: Version, Analysis: a.Analysis, Limits: a.Limits,
-		Shards: a.Shards + b.Shards, RowLimit: a.RowLimit, WarningLimit: a.WarningLimit,
+		Shards:      a.Shards + b.Shards,
 		SplitTraces: a.SplitTraces + b.SplitTraces, Counts: a.Counts, WarningsTotal: a.WarningsTotal + b.WarningsTotal}
 	s.Counts.Add(&b.Counts)
 	l := &s.Limits
+	exact := exactLimits(s.Limits)
+	if a.Counts.Traces == 0 || b.Counts.Traces > 0 && b.StartNs < a.StartNs {
+		s.StartNs = b.StartNs
+	} else {
+		s.StartNs = a.StartNs
+	}
+	s.EndNs = max(a.EndNs, b.EndNs)
 
 	epA, epB := make([]int32, len(a.Endpoints)), make([]int32, len(b.Endpoints))
 	s.Endpoints = mergeKeyed(a.Endpoints, b.Endpoints, epA, epB,
@@ -298,7 +307,7 @@ func Merge(a, b *Summary) (*Summary, error) {
 			return cmp.Or(cmp.Compare(x.Service, y.Service), cmp.Compare(x.Operation, y.Operation))
 		},
 		func(x, y EndpointSum) EndpointSum {
-			x.Durations, x.Failed = merge(x.Durations, y.Durations, l), merge(x.Failed, y.Failed, l)
+			x.Durations, x.Failed = merge(x.Durations, y.Durations, l), merge(x.Failed, y.Failed, &exact)
 			return x
 		})
 	hopA, hopB := make([]int32, len(a.Hops)), make([]int32, len(b.Hops))
@@ -308,7 +317,7 @@ func Merge(a, b *Summary) (*Summary, error) {
 		},
 		func(x, y HopSum) HopSum {
 			x.Latency, x.Network, x.CriticalPath = merge(x.Latency, y.Latency, l), merge(x.Network, y.Network, l), merge(x.CriticalPath, y.CriticalPath, l)
-			x.ServerSelf, x.Calls, x.Failed = merge(x.ServerSelf, y.ServerSelf, l), merge(x.Calls, y.Calls, l), merge(x.Failed, y.Failed, l)
+			x.ServerSelf, x.Calls, x.Failed = merge(x.ServerSelf, y.ServerSelf, l), merge(x.Calls, y.Calls, l), merge(x.Failed, y.Failed, &exact)
 			x.Errors += y.Errors
 			return x
 		})
@@ -330,7 +339,7 @@ func Merge(a, b *Summary) (*Summary, error) {
 			return x
 		})
 
-	if !a.RowsDropped && !b.RowsDropped && len(a.Rows)+len(b.Rows) <= s.RowLimit {
+	if !a.RowsDropped && !b.RowsDropped && len(a.Rows)+len(b.Rows) <= s.Limits.Rows {
 		s.Rows = make([]Row, 0, len(a.Rows)+len(b.Rows))
 		s.Rows = appendRows(s.Rows, a.Rows, epA, hopA)
 		s.Rows = appendRows(s.Rows, b.Rows, epB, hopB)
@@ -367,8 +376,8 @@ func Merge(a, b *Summary) (*Summary, error) {
 	slices.SortStableFunc(s.Warnings, func(x, y WarningEntry) int {
 		return cmp.Or(x.Tr.compare(y.Tr), cmp.Compare(x.Seq, y.Seq))
 	})
-	if len(s.Warnings) > s.WarningLimit {
-		s.Warnings = s.Warnings[:s.WarningLimit]
+	if len(s.Warnings) > WarningLimit {
+		s.Warnings = s.Warnings[:WarningLimit]
 	}
 	s.Warnings = nonNil(s.Warnings)
 	return s, nil
@@ -435,3 +444,7 @@ func appendRows(dst, rows []Row, ep, hop []int32) []Row {
 	}
 	return dst
 }
+
+// exactLimits never sketch: failures are kept with their exact end times,
+// which burn-rate windows count (a sketch of timestamps means nothing).
+func exactLimits(l Limits) Limits { return Limits{Exact: math.MaxInt, Accuracy: l.Accuracy} }

@@ -86,7 +86,7 @@ func TestMergeExactEqualsAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Limits{Exact: 1 << 30, Accuracy: 0.005}
+	l := Limits{Exact: 1 << 30, Accuracy: 0.005, Rows: 1 << 30}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 4 {
 		parts := split(traces, 2+round*2, rng)
@@ -137,7 +137,7 @@ func TestMergeSketchedWithinAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Limits{Exact: 50, Accuracy: 0.005}
+	l := Limits{Exact: 50, Accuracy: 0.005, Rows: 1 << 30}
 	rng := rand.New(rand.NewPCG(7, 8))
 	parts := split(traces, 6, rng)
 	var sums []*Summary
