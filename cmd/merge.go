@@ -89,7 +89,11 @@ func writeSummary(ctx context.Context, in *loaded, aopts analyze.Options, endpoi
 		_, err := in.out.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(ctx, path, buf.Bytes()); err != nil {
+	data, err := compressSummary(path, buf.Bytes())
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(ctx, path, data); err != nil {
 		return inputError(err)
 	}
 	return nil
