@@ -147,7 +147,7 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 // --strict verdict.
 func checkVerdict(ctx context.Context, s *Streams, opts *CheckOptions, fileFormat string, b *budget.Budget, sum tracefmt.Summary, rep *analyze.Report, mode string, strictErr error) error {
 	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData})
-	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered,
+	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered, FromSummary: rep.Summary,
 		Mode: mode, Result: out}
 
 	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
@@ -206,7 +206,9 @@ func checkNothing(ctx context.Context, s *Streams, opts *CheckOptions) error {
 type checkReport struct {
 	Input    tracefmt.Summary
 	Analysed int // traces analysed
-	Filtered int // left out by --endpoint
-	Mode     string
+	// FromSummary: the Report was rebuilt from summaries (nil: from traces).
+	FromSummary *analyze.SummaryInfo
+	Filtered    int // left out by --endpoint
+	Mode        string
 	*budget.Result
 }

@@ -112,6 +112,9 @@ func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 	if line := clocksLine(r.Clocks); line != "" {
 		fmt.Fprintln(w, "  "+line)
 	}
+	if line := summaryLine(r.Summary); line != "" {
+		fmt.Fprintln(w, "  "+line)
+	}
 	var fn notes
 
 	heading("Endpoints")
@@ -119,7 +122,7 @@ func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 		right: map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true}}
 	for _, e := range r.Endpoints {
 		t.add(e.Service, e.Operation, strconv.Itoa(e.Count)+fn.mark(e.Service+" "+e.Operation, e.Warnings),
-			fmtUs(e.P50Us), fmtUs(e.P95Us), fmtUs(e.P99Us), fmtUs(e.MaxUs), e.Exemplars.P99)
+			approx(e.Approximate)+fmtUs(e.P50Us), fmtUs(e.P95Us), fmtUs(e.P99Us), fmtUs(e.MaxUs), e.Exemplars.P99)
 	}
 	if err := t.render(w, md); err != nil {
 		return err
@@ -140,7 +143,7 @@ func renderAnalyze(w io.Writer, f Format, sum tracefmt.Summary, r *analyze.Repor
 			}
 			t.add(h.From, h.To, op, strconv.Itoa(h.Count)+fn.mark(h.From+" → "+h.To+" "+op, h.Warnings),
 				fmt.Sprintf("%.1f (max %d)", h.CallsPerTrace.Mean, h.CallsPerTrace.Max),
-				fmtUs(h.P50Us), fmtUs(h.P95Us), fmtUs(h.P99Us), fmtUs(h.MaxUs), net[0], net[1], pct(h.ErrorRate),
+				approx(h.Approximate)+fmtUs(h.P50Us), fmtUs(h.P95Us), fmtUs(h.P99Us), fmtUs(h.MaxUs), net[0], net[1], pct(h.ErrorRate),
 				fmtUs(h.CriticalPathMeanUs), fmtUs(h.CriticalPathP99Us), pct(h.OnPathFraction))
 		}
 		return t.render(w, md)
@@ -282,4 +285,29 @@ func clocksLine(clocks []analyze.ServiceClock) string {
 	}
 	return fmt.Sprintf("clock granularity (the tolerance for timing decisions): %s; %d other service(s) exact",
 		strings.Join(coarse, ", "), len(clocks)-len(coarse))
+}
+
+// summaryLine says that the figures come from summaries, and how exact
+// they are ("" for an analysis of traces).
+func summaryLine(s *analyze.SummaryInfo) string {
+	if s == nil {
+		return ""
+	}
+	line := fmt.Sprintf("from %s: figures exact up to %d values each, beyond that within ±%g%% (marked ≈: %s)",
+		plural(s.Shards, "summarised shard"), s.ExactLimit, 100*s.RelativeAccuracy, plural(s.Approximate, "item"))
+	if !s.TraceRows {
+		line += "; no per-request rows (layers and culprits need them)"
+	}
+	if s.SplitTraces > 0 {
+		line += fmt.Sprintf("; %s found in two shards were analysed in halves (split shards by trace ID)", plural(int(s.SplitTraces), "trace"))
+	}
+	return line
+}
+
+// approx marks a figure that comes from a sketch.
+func approx(a bool) string {
+	if a {
+		return "≈"
+	}
+	return ""
 }

@@ -332,6 +332,9 @@ func renderCheckTable(w io.Writer, cr *checkReport, colour bool) error {
 		fmt.Fprintf(w, "; %d traces left out by --endpoint", cr.Filtered)
 	}
 	fmt.Fprintln(w)
+	if line := summaryLine(cr.FromSummary); line != "" {
+		fmt.Fprintln(w, "  "+line)
+	}
 	r := cr.Result
 	fmt.Fprintf(w, "Budget: %s; lines need %d samples", r.File, r.MinSamples)
 	if r.AllowNoData {
