@@ -641,34 +641,24 @@ func MergeProfiles(a, b *Profile) (*Profile, error) {
 	default:
 		p.StartNs, p.EndNs = min(a.StartNs, b.StartNs), max(a.EndNs, b.EndNs)
 	}
-	idx := map[trieNode]int32{}
-	var nodes []trieNode
+	var paths stackPaths
 	var vals [][numSampleTypes]int64
 	for _, q := range []*Profile{a, b} {
-		m := make([]int32, len(q.Stacks))
 		for i, st := range q.Stacks {
 			if st.Parent >= int32(i) || int(st.Frame) >= len(q.Frames) || st.Frame < 0 {
 				return nil, fmt.Errorf("stack %d: parent %d or frame %d out of range", i, st.Parent, st.Frame)
 			}
-			f := q.Frames[st.Frame]
-			k := trieNode{parent: -1, frame: profFrameKey{key2{f.Service, f.Operation}, f.Truncated}}
-			if st.Parent >= 0 {
-				k.parent = m[st.Parent]
-			}
-			g, ok := idx[k]
-			if !ok {
-				g = int32(len(nodes))
-				idx[k] = g
-				nodes = append(nodes, k)
+		}
+		for i, g := range paths.of(q) {
+			if int(g) == len(vals) {
 				vals = append(vals, [numSampleTypes]int64{})
 			}
-			for t, v := range st.Ns {
+			for t, v := range q.Stacks[i].Ns {
 				vals[g][t] += v
 			}
-			m[i] = g
 		}
 	}
-	p.finish(nodes, vals)
+	p.finish(paths.nodes, vals)
 	eps := map[key2]ProfileEndpoint{}
 	for _, e := range append(slices.Clone(a.Endpoints), b.Endpoints...) {
 		k := key2{e.Service, e.Operation}
@@ -691,4 +681,34 @@ func MergeProfiles(a, b *Profile) (*Profile, error) {
 		p.Endpoints = append(p.Endpoints, eps[k])
 	}
 	return p, nil
+}
+
+// stackPaths gives the stacks of several profiles one id per call path
+// (the frames from the root), ids in order of first sight: parents first.
+type stackPaths struct {
+	ids   map[trieNode]int32
+	nodes []trieNode
+}
+
+// of returns the path id of each of p's stacks.
+func (sp *stackPaths) of(p *Profile) []int32 {
+	if sp.ids == nil {
+		sp.ids = map[trieNode]int32{}
+	}
+	out := make([]int32, len(p.Stacks))
+	for i, st := range p.Stacks {
+		f := p.Frames[st.Frame]
+		k := trieNode{parent: -1, frame: profFrameKey{key2{f.Service, f.Operation}, f.Truncated}}
+		if st.Parent >= 0 {
+			k.parent = out[st.Parent]
+		}
+		id, ok := sp.ids[k]
+		if !ok {
+			id = int32(len(sp.nodes))
+			sp.ids[k] = id
+			sp.nodes = append(sp.nodes, k)
+		}
+		out[i] = id
+	}
+	return out
 }

@@ -127,29 +127,9 @@ type Heatmap struct {
 // tail (ties in stack order) and finds the same call path, by frame names,
 // in each of bands.
 func NewHeatmap(tail *Profile, bands []*Profile, maxRows int) Heatmap {
-	// A call path's identity across profiles: interned (parent path,
-	// frame) pairs, so each stack costs one map look-up.
-	type pathKey struct {
-		parent int32
-		frame  ProfileFrame
-	}
-	ids := map[pathKey]int32{}
-	pathIDs := func(p *Profile) []int32 {
-		out := make([]int32, len(p.Stacks))
-		for i, st := range p.Stacks {
-			k := pathKey{-1, p.Frames[st.Frame]}
-			if st.Parent >= 0 {
-				k.parent = out[st.Parent]
-			}
-			id, ok := ids[k]
-			if !ok {
-				id = int32(len(ids))
-				ids[k] = id
-			}
-			out[i] = id
-		}
-		return out
-	}
+	// A call path's identity across profiles.
+	var paths stackPaths
+	pathIDs := paths.of
 	var rows []int32
 	for i := range tail.Stacks {
 		if tail.Stacks[i].Ns[SampleCriticalPath] > 0 {
