@@ -34,10 +34,10 @@ type CheckOptions struct {
 }
 
 // checkFormats are the -o values; the order is the one messages list.
-var checkFormats = []string{"table", "json", "markdown", "junit", "github"}
+var checkFormats = []Format{FormatTable, FormatJSON, FormatMarkdown, FormatJUnit, FormatGitHub}
 
 // outputFileFormats infers --output-file-format from the file's extension.
-var outputFileFormats = map[string]string{".xml": "junit", ".md": "markdown", ".json": "json", ".txt": "table"}
+var outputFileFormats = map[string]Format{".xml": FormatJUnit, ".md": FormatMarkdown, ".json": FormatJSON, ".txt": FormatTable}
 
 func newCheckCmd(s *Streams) *cobra.Command {
 	opts := &CheckOptions{}
@@ -80,9 +80,9 @@ extension: .xml junit, .md markdown, .json json, .txt table.`,
 // addGateFlags binds the flags of the verdict and its output, shared with
 // `record --budget`, which runs the same check.
 func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(checkFormats, ", "))
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+formatList(checkFormats))
 	f.StringVar(&o.OutputFile, "output-file", "", "also write the result to FILE (see --output-file-format)")
-	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+strings.Join(checkFormats, ", ")+" (default: from the extension)")
+	f.StringVar(&o.OutputFileFormat, "output-file-format", "", "format of --output-file: "+formatList(checkFormats)+" (default: from the extension)")
 	f.IntVar(&o.MinSamples, "min-samples", budget.DefaultMinSamples, "lines with fewer samples are not enough data: they fail unless --allow-no-data")
 	f.BoolVar(&o.AllowNoData, "allow-no-data", false, "lines that match nothing or have too few samples are warnings, not failures")
 	f.BoolVar(&o.FailOnNoData, "fail-on-no-data", false, "no effect: lines without data fail by default (see --allow-no-data)")
@@ -90,40 +90,38 @@ func (o *CheckOptions) addGateFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.WarnOnly, "warn-only", false, "report, but exit 0 when the gate fails (lines over budget or without data)")
 }
 
-// validate checks the flags and returns the --output-file format.
-func (o *CheckOptions) validate() (fileFormat string, err error) {
-	isFormat := func(f string) bool { return slices.Contains(checkFormats, f) }
+// validate checks the flags and returns the -o format and the
+// --output-file format ("" without --output-file).
+func (o *CheckOptions) validate() (out, file Format, err error) {
 	if o.Budget == "" {
-		return "", errors.New("--budget FILE is required")
+		return "", "", errors.New("--budget FILE is required")
 	}
-	if !isFormat(o.Output) {
-		return "", fmt.Errorf("-o %q: want %s", o.Output, strings.Join(checkFormats, ", "))
+	if out, err = parseFormat("-o", o.Output, checkFormats...); err != nil {
+		return "", "", err
 	}
 	if o.AllowNoData && o.FailOnNoData {
-		return "", errors.New("--allow-no-data and --fail-on-no-data contradict each other")
+		return "", "", errors.New("--allow-no-data and --fail-on-no-data contradict each other")
 	}
 	if o.MinSamples < 1 {
-		return "", fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
+		return "", "", fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
 	}
 	switch {
 	case o.OutputFile == "" && o.OutputFileFormat != "":
-		return "", errors.New("--output-file-format needs --output-file")
+		return "", "", errors.New("--output-file-format needs --output-file")
 	case o.OutputFile == "":
-		return "", nil
+		return out, "", nil
 	case o.OutputFileFormat != "":
-		if !isFormat(o.OutputFileFormat) {
-			return "", fmt.Errorf("--output-file-format %q: want %s", o.OutputFileFormat, strings.Join(checkFormats, ", "))
-		}
-		return o.OutputFileFormat, nil
+		file, err = parseFormat("--output-file-format", o.OutputFileFormat, checkFormats...)
+		return out, file, err
 	}
 	if f, ok := outputFileFormats[strings.ToLower(filepath.Ext(o.OutputFile))]; ok {
-		return f, nil
+		return out, f, nil
 	}
-	return "", fmt.Errorf("--output-file %q: cannot tell the format from the extension (.xml, .md, .json, .txt); set --output-file-format", o.OutputFile)
+	return "", "", fmt.Errorf("--output-file %q: cannot tell the format from the extension (.xml, .md, .json, .txt); set --output-file-format", o.OutputFile)
 }
 
 func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
-	fileFormat, err := opts.validate()
+	outFormat, fileFormat, err := opts.validate()
 	if err != nil {
 		return inputError(err)
 	}
@@ -139,18 +137,18 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	return checkVerdict(ctx, s, opts, fileFormat, in.Budget, in.Summary, in.Report, string(aopts.CriticalPath), in.strictErr())
+	return checkVerdict(ctx, s, opts, outFormat, fileFormat, in.Budget, in.Summary, in.Report, string(aopts.CriticalPath), in.strictErr())
 }
 
 // checkVerdict holds the analysis to the budget, renders the result in
 // every format asked for, and returns the exit; strictErr is the input's
 // --strict verdict.
-func checkVerdict(ctx context.Context, s *Streams, opts *CheckOptions, fileFormat string, b *budget.Budget, sum tracefmt.Summary, rep *analyze.Report, mode string, strictErr error) error {
+func checkVerdict(ctx context.Context, s *Streams, opts *CheckOptions, outFormat, fileFormat Format, b *budget.Budget, sum tracefmt.Summary, rep *analyze.Report, mode string, strictErr error) error {
 	out := budget.Evaluate(b, rep, budget.EvalOptions{MinSamples: opts.MinSamples, AllowNoData: opts.AllowNoData})
 	cr := &checkReport{Input: sum, Analysed: rep.Counts.Traces, Filtered: rep.Counts.TracesFiltered, FromSummary: rep.Summary,
 		Mode: mode, Result: out}
 
-	if err := renderCheck(s.Out, opts.Output, cr, s.OutIsTerminal); err != nil {
+	if err := renderCheck(s.Out, outFormat, cr, s.OutIsTerminal); err != nil {
 		return err
 	}
 	if opts.OutputFile != "" {
@@ -187,7 +185,7 @@ func checkVerdict(ctx context.Context, s *Streams, opts *CheckOptions, fileForma
 // spans): every line matched nothing, in the formats asked for, without
 // reading an empty file back.
 func checkNothing(ctx context.Context, s *Streams, opts *CheckOptions) error {
-	fileFormat, err := opts.validate()
+	outFormat, fileFormat, err := opts.validate()
 	if err != nil {
 		return inputError(err)
 	}
@@ -199,7 +197,7 @@ func checkNothing(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	return checkVerdict(ctx, s, opts, fileFormat, b, tracefmt.Summary{Format: "none"}, &analyze.Report{}, string(aopts.CriticalPath), nil)
+	return checkVerdict(ctx, s, opts, outFormat, fileFormat, b, tracefmt.Summary{Format: "none"}, &analyze.Report{}, string(aopts.CriticalPath), nil)
 }
 
 // checkReport is what the renderers of check show.

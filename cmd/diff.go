@@ -27,7 +27,7 @@ type DiffOptions struct {
 }
 
 // diffFormats are the -o values; the order is the one messages list.
-var diffFormats = []string{"table", "json", "markdown", "junit", "github"}
+var diffFormats = []Format{FormatTable, FormatJSON, FormatMarkdown, FormatJUnit, FormatGitHub}
 
 func newDiffCmd(s *Streams) *cobra.Command {
 	opts := &DiffOptions{}
@@ -108,7 +108,7 @@ Exit codes: 0 no gate failed; 1 a regression by a --fail-on rule; 2 bad usage or
 	f := c.Flags()
 	opts.Input.addFlags(f)
 	opts.analysisFlags.addFlags(f)
-	f.StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(diffFormats, ", "))
+	f.StringVarP(&opts.Output, "output", "o", "table", "output format: "+formatList(diffFormats))
 	f.StringArrayVar(&opts.FailOn, "fail-on", nil, `exit 1 on a significant change beyond RULE, e.g. "p99>+10%" or "mean>+5ms" (repeatable, or comma-separated: any fails)`)
 	f.Float64Var(&opts.Alpha, "alpha", analyze.DefaultAlpha, "significance level of the U test")
 	f.StringVar(&opts.Correction, "correction", analyze.CorrectionHolm, "multiple-comparison correction of the p-values: holm (chance of any false alarm < alpha) or none (each test alone, as benchstat)")
@@ -132,8 +132,9 @@ func (o *DiffOptions) gates() ([]analyze.Gate, error) {
 }
 
 func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
-	if !slices.Contains(diffFormats, opts.Output) {
-		return inputError(fmt.Errorf("-o %q: want %s", opts.Output, strings.Join(diffFormats, ", ")))
+	format, err := parseFormat("-o", opts.Output, diffFormats...)
+	if err != nil {
+		return inputError(err)
 	}
 	if !(opts.Alpha > 0 && opts.Alpha < 1) {
 		return inputError(fmt.Errorf("--alpha %g: want a level between 0 and 1, e.g. 0.05", opts.Alpha))
@@ -172,7 +173,7 @@ func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 	}
 	dr.Comparison = analyze.Compare(reps[0], reps[1], analyze.CompareOptions{Alpha: opts.Alpha, Gates: gates,
 		NoCorrection: opts.Correction == analyze.CorrectionNone})
-	if err := renderDiff(s.Out, opts.Output, dr); err != nil {
+	if err := renderDiff(s.Out, format, dr); err != nil {
 		return err
 	}
 	if dr.Failed {

@@ -39,3 +39,12 @@ func parseFormat(flag, s string, allowed ...Format) (Format, error) {
 	}
 	return "", fmt.Errorf("%s %q: want %s", flag, s, want)
 }
+
+// formatList names formats for a flag's help: "table, json, markdown".
+func formatList(fs []Format) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}

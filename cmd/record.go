@@ -179,7 +179,7 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	// Every check flag and the budget first: a mistake fails now, not
 	// after a long run.
 	if opts.Check.Budget != "" {
-		if _, err := opts.Check.validate(); err != nil {
+		if _, _, err := opts.Check.validate(); err != nil {
 			return inputError(err)
 		}
 		if _, err := opts.Check.analysisFlags.options(); err != nil {

@@ -14,15 +14,15 @@ import (
 
 // renderCheck writes the check result in format (one of checkFormats);
 // colour is for the table on a terminal.
-func renderCheck(w io.Writer, format string, cr *checkReport, colour bool) error {
+func renderCheck(w io.Writer, format Format, cr *checkReport, colour bool) error {
 	switch format {
-	case "json":
+	case FormatJSON:
 		return writeJSON(w, checkJSON{Input: cr.Input, Result: cr.Result})
-	case "markdown":
+	case FormatMarkdown:
 		return renderCheckMarkdown(w, cr)
-	case "junit":
+	case FormatJUnit:
 		return renderCheckJUnit(w, cr)
-	case "github":
+	case FormatGitHub:
 		return renderCheckGitHub(w, cr)
 	}
 	return renderCheckTable(w, cr, colour)

@@ -9,16 +9,16 @@ import (
 	"hopbudget/analyze"
 )
 
-func renderDiff(w io.Writer, format string, dr *diffReport) error {
+func renderDiff(w io.Writer, format Format, dr *diffReport) error {
 	switch format {
-	case "json":
+	case FormatJSON:
 		return writeJSON(w, dr)
-	case "junit":
+	case FormatJUnit:
 		return renderDiffJUnit(w, dr)
-	case "github":
+	case FormatGitHub:
 		return renderDiffGitHub(w, dr)
 	}
-	return renderDiffTable(w, dr, format == "markdown")
+	return renderDiffTable(w, dr, format == FormatMarkdown)
 }
 
 // signedPct is a percentage change with its sign, "n/a" from zero.
