@@ -62,6 +62,10 @@ type SummaryInfo struct {
 	// SplitTraces counts traces found in more than one shard: their halves
 	// were analysed apart (shards must be split by trace ID).
 	SplitTraces int64 `json:"splitTraces,omitempty"`
+	// RootlessTraces: the share of traces with a missing parent (orphans)
+	// when it is over 10% in merged shards: the sign of shards split across
+	// traces when rows could not tell (0 otherwise).
+	RootlessTraces float64 `json:"rootlessTraces,omitempty"`
 	// Warnings kept of WarningsTotal (a summary keeps the first ones).
 	WarningsTotal int64 `json:"warningsTotal"`
 	// StartNs and EndNs: the traces' time range (see Report.TimeRange).

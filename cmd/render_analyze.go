@@ -298,6 +298,9 @@ func summaryLine(s *analyze.SummaryInfo) string {
 	if !s.TraceRows {
 		line += "; no per-request rows (layers and culprits need them)"
 	}
+	if s.RootlessTraces > 0 {
+		line += fmt.Sprintf("; %s of traces miss a parent span: were the shards split by trace ID?", pctText(s.RootlessTraces))
+	}
 	if s.SplitTraces > 0 {
 		line += fmt.Sprintf("; %s found in two shards were analysed in halves (split shards by trace ID)", plural(int(s.SplitTraces), "trace"))
 	}

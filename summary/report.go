@@ -20,6 +20,9 @@ func (s *Summary) Report() *analyze.Report {
 	for _, w := range s.Warnings {
 		r.Warnings = append(r.Warnings, w.Warning)
 	}
+	if c := s.Counts; s.Shards > 1 && c.Traces > 0 && 10*c.TracesWithOrphans > c.Traces {
+		r.Summary.RootlessTraces = float64(c.TracesWithOrphans) / float64(c.Traces)
+	}
 
 	// The rows: every trace's, or only the exemplars' when they were dropped.
 	rowOf := map[TraceRef]int32{}

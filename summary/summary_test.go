@@ -312,3 +312,24 @@ func deepSame(a, b reflect.Value) bool {
 	}
 	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
+
+// Without rows, traces split across shards show as traces without their
+// root: the report says so.
+func TestSplitTracesSuspectedWithoutRows(t *testing.T) {
+	traces := load(t, "-scenario", "checkout", "-traces", "60", "-seed", "6")
+	var a, b []tracefmt.Trace
+	for _, tr := range traces {
+		h := len(tr.Spans) / 2
+		a = append(a, tracefmt.Trace{ID: tr.ID, Spans: tr.Spans[:h]})
+		b = append(b, tracefmt.Trace{ID: tr.ID, Spans: tr.Spans[h:]})
+	}
+	l := Limits{Exact: 1000, Accuracy: 0.005, Rows: 10}
+	r := mustMerge(t, summarise(t, a, l), summarise(t, b, l)).Report()
+	if r.Summary.TraceRows || r.Summary.RootlessTraces < 0.1 {
+		t.Fatalf("split traces not suspected: %+v", *r.Summary)
+	}
+	whole := mustMerge(t, summarise(t, traces[:30], l), summarise(t, traces[30:], l)).Report()
+	if whole.Summary.RootlessTraces != 0 {
+		t.Fatalf("whole traces suspected split: %+v", *whole.Summary)
+	}
+}
