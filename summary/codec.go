@@ -11,7 +11,8 @@ import (
 )
 
 // The summary file is JSON: {"format": "hopbudget-summary", "version": 1,
-// …} with the fields of Summary. Trace IDs are lowercase hex.
+// …}, laid out as in wire.go. A trace reference is [first start (Unix ns),
+// "lowercase hex ID"].
 
 // MarshalJSON writes a trace reference as [first, "hex id"].
 func (t TraceRef) MarshalJSON() ([]byte, error) {
@@ -48,7 +49,7 @@ func (t *TraceRef) UnmarshalJSON(b []byte) error {
 func Encode(w io.Writer, s *Summary) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	if err := enc.Encode(s); err != nil {
+	if err := enc.Encode(s.toWire()); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -57,23 +58,27 @@ func Encode(w io.Writer, s *Summary) error {
 // Decode reads a summary written by Encode; name is used in errors.
 func Decode(r io.Reader, name string) (*Summary, error) {
 	dec := json.NewDecoder(bufio.NewReader(r))
-	var s Summary
-	if err := dec.Decode(&s); err != nil {
+	var w wireSummary
+	if err := dec.Decode(&w); err != nil {
 		if se, ok := err.(*json.SyntaxError); ok {
 			return nil, fmt.Errorf("%s: offset %d: not a hopbudget summary: %v", name, se.Offset, err)
 		}
 		return nil, fmt.Errorf("%s: offset %d: not a hopbudget summary: %v", name, dec.InputOffset(), err)
 	}
-	if s.Format != FormatName {
-		return nil, fmt.Errorf("%s: not a hopbudget summary (format %q, want %q)", name, s.Format, FormatName)
+	if w.Format != FormatName {
+		return nil, fmt.Errorf("%s: not a hopbudget summary (format %q, want %q)", name, w.Format, FormatName)
 	}
-	if s.Version != Version {
-		return nil, fmt.Errorf("%s: summary version %d, this hopbudget reads version %d", name, s.Version, Version)
+	if w.Version != Version {
+		return nil, fmt.Errorf("%s: summary version %d, this hopbudget reads version %d", name, w.Version, Version)
 	}
-	if err := s.validate(); err != nil {
+	s, err := w.fromWire()
+	if err == nil {
+		err = s.validate()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // validate checks what Report and Merge rely on, so that a damaged file is

@@ -28,9 +28,9 @@ func (a TraceRef) compare(b TraceRef) int {
 // Point is one exact sample value with the trace it came from; Aux carries
 // a figure that travels with the value (an endpoint request's start).
 type Point struct {
-	V   int64    `json:"v"`
-	Tr  TraceRef `json:"t"`
-	Aux int64    `json:"a,omitempty"`
+	V   int64
+	Tr  TraceRef
+	Aux int64
 }
 
 func (p Point) compare(q Point) int {
@@ -48,9 +48,9 @@ func (p Point) compare(q Point) int {
 // k−1, k < 0 the negative values of index −k−1), Ex is the first trace
 // (in trace order) with a value in it.
 type Bin struct {
-	Key   int32    `json:"k"`
-	Count int64    `json:"n"`
-	Ex    TraceRef `json:"ex"`
+	Key   int32
+	Count int64
+	Ex    TraceRef
 }
 
 // Dist is one figure's distribution: every value exactly (with its trace)
@@ -60,15 +60,15 @@ type Bin struct {
 // values, never on how they were merged, so merging is associative and
 // commutative.
 type Dist struct {
-	N   int64 `json:"n"`
-	Sum int64 `json:"sum"`
+	N   int64
+	Sum int64
 	// Exact: the values sorted by (value, trace, aux); nil once sketched.
-	Exact []Point `json:"exact,omitempty"`
+	Exact []Point
 	// Bins ascending by Key, and the extremes, when sketched.
-	Bins     []Bin  `json:"bins,omitempty"`
-	Min      *Point `json:"min,omitempty"`
-	Max      *Point `json:"max,omitempty"`
-	Sketched bool   `json:"sketched,omitempty"`
+	Bins     []Bin
+	Min      *Point
+	Max      *Point
+	Sketched bool
 }
 
 // Limits say when a distribution stops being exact.
@@ -165,9 +165,19 @@ func (d *Dist) sketch(l *Limits) {
 func merge(a, b Dist, l *Limits) Dist {
 	out := Dist{N: a.N + b.N, Sum: a.Sum + b.Sum}
 	if !a.Sketched && !b.Sketched && out.N <= int64(l.Exact) {
+		// Both sorted: one linear merge.
 		out.Exact = make([]Point, 0, out.N)
-		out.Exact = append(append(out.Exact, a.Exact...), b.Exact...)
-		slices.SortFunc(out.Exact, Point.compare)
+		i, j := 0, 0
+		for i < len(a.Exact) && j < len(b.Exact) {
+			if b.Exact[j].compare(a.Exact[i]) < 0 {
+				out.Exact = append(out.Exact, b.Exact[j])
+				j++
+			} else {
+				out.Exact = append(out.Exact, a.Exact[i])
+				i++
+			}
+		}
+		out.Exact = append(append(out.Exact, a.Exact[i:]...), b.Exact[j:]...)
 		return out
 	}
 	a, b = a.clone(), b.clone()

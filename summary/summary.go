@@ -40,36 +40,36 @@ const WarningLimit = 1_000
 
 // Summary is the mergeable summary of a set of whole traces.
 type Summary struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
+	Format  string
+	Version int
 	// Analysis: the options the traces were analysed with; only summaries
 	// made with the same ones merge.
-	Analysis Analysis `json:"analysis"`
-	Limits   Limits   `json:"limits"`
+	Analysis Analysis
+	Limits   Limits
 	// Shards merged into this summary (1 for a summary of traces).
-	Shards int `json:"shards"`
+	Shards int
 	// Rows: one per analysed trace in trace order, while there are at most
 	// Limits.Rows; RowsDropped once there were more.
-	Rows        []Row `json:"rows,omitempty"`
-	RowsDropped bool  `json:"rowsDropped,omitempty"`
+	Rows        []Row
+	RowsDropped bool
 	// StartNs and EndNs: the traces' time range (analyze.Report.TimeRange).
-	StartNs int64 `json:"startNs"`
-	EndNs   int64 `json:"endNs"`
+	StartNs int64
+	EndNs   int64
 	// SplitTraces counts trace IDs found in more than one shard.
-	SplitTraces int64 `json:"splitTraces,omitempty"`
+	SplitTraces int64
 	// Endpoints, Hops and FanIn sorted by their keys, as in the Report.
-	Endpoints []EndpointSum          `json:"endpoints"`
-	Hops      []HopSum               `json:"hops"`
-	FanIn     []FanInSum             `json:"fanIn"`
-	Counts    analyze.Counts         `json:"counts"`
-	Clocks    []analyze.ServiceClock `json:"clocks"`
+	Endpoints []EndpointSum
+	Hops      []HopSum
+	FanIn     []FanInSum
+	Counts    analyze.Counts
+	Clocks    []analyze.ServiceClock
 	// Warnings: the first WarningLimit clean-up warnings in trace order;
 	// WarningsTotal counts them all.
-	Warnings      []WarningEntry `json:"warnings"`
-	WarningsTotal int64          `json:"warningsTotal"`
+	Warnings      []WarningEntry
+	WarningsTotal int64
 	// Profile: the critical-path profile of every request (see
 	// analyze.BuildProfile), when the summary was made with it.
-	Profile *analyze.Profile `json:"profile,omitempty"`
+	Profile *analyze.Profile
 }
 
 // Analysis is what of analyze.Options changes the figures.
@@ -84,61 +84,61 @@ type Analysis struct {
 
 // Row is one trace's row (see analyze.TraceRow).
 type Row struct {
-	Tr         TraceRef `json:"t"`
-	Endpoint   int32    `json:"ep"` // index in Endpoints, -1: none
-	StartNs    int64    `json:"start"`
-	DurationNs int64    `json:"dur"`
-	Hops       []RowHop `json:"hops,omitempty"`
+	Tr         TraceRef
+	Endpoint   int32 // index in Endpoints, -1: none
+	StartNs    int64
+	DurationNs int64
+	Hops       []RowHop
 }
 
 // RowHop is one hop's total in a trace (see analyze.TraceHop).
 type RowHop struct {
-	Hop   int32 `json:"h"` // index in Hops
-	Calls int32 `json:"n"`
-	Lat   int64 `json:"lat"`
-	Net   int64 `json:"net"`
-	CP    int64 `json:"cp"`
+	Hop   int32 // index in Hops
+	Calls int32
+	Lat   int64
+	Net   int64
+	CP    int64
 }
 
 // EndpointSum: Durations carry each request's start as Aux; Failed holds
 // the failed requests' end times.
 type EndpointSum struct {
-	Service   string `json:"service"`
-	Operation string `json:"operation"`
-	Durations Dist   `json:"durations"`
-	Failed    Dist   `json:"failed"`
+	Service   string
+	Operation string
+	Durations Dist
+	Failed    Dist
 }
 
 // HopSum holds a hop's distributions (see analyze.HopSamples).
 type HopSum struct {
-	From         string `json:"from"`
-	To           string `json:"to"`
-	Operation    string `json:"operation"`
-	Statement    string `json:"statement,omitempty"`
-	Latency      Dist   `json:"latency"`
-	Network      Dist   `json:"network"`
-	CriticalPath Dist   `json:"criticalPath"`
-	ServerSelf   Dist   `json:"serverSelf"`
-	Calls        Dist   `json:"calls"`
-	Errors       int64  `json:"errors"`
-	Failed       Dist   `json:"failed"`
+	From         string
+	To           string
+	Operation    string
+	Statement    string
+	Latency      Dist
+	Network      Dist
+	CriticalPath Dist
+	ServerSelf   Dist
+	Calls        Dist
+	Errors       int64
+	Failed       Dist
 }
 
 // FanInSum holds a fan-in parent's distributions (see analyze.FanInSamples).
 type FanInSum struct {
-	Service    string           `json:"service"`
-	Operation  string           `json:"operation"`
-	Waits      Dist             `json:"waits"`
-	Overheads  Dist             `json:"overheads"`
-	Partial    int64            `json:"partial"`
-	Stragglers map[string]int64 `json:"stragglers"`
+	Service    string
+	Operation  string
+	Waits      Dist
+	Overheads  Dist
+	Partial    int64
+	Stragglers map[string]int64
 }
 
 // WarningEntry is a clean-up warning with its place in trace order.
 type WarningEntry struct {
-	Tr      TraceRef        `json:"t"`
-	Seq     int             `json:"seq"`
-	Warning analyze.Warning `json:"w"`
+	Tr      TraceRef
+	Seq     int
+	Warning analyze.Warning
 }
 
 // AnalysisOf records opts; endpoint is the text of opts.Endpoint's filter.

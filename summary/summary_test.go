@@ -233,6 +233,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"version", `{"format":"hopbudget-summary","version":9}`, "summary version 9"},
 		{"limits", `{"format":"hopbudget-summary","version":1,"limits":{"exact":1,"accuracy":2}}`, "accuracy 2 must be in (0, 1)"},
 		{"count", string(bytes.Replace(good, []byte(`"latency":{"n":`), []byte(`"latency":{"n":9`), 1)), "values, n says"},
+		{"trace index", string(bytes.Replace(good, []byte(`"t":[0`), []byte(`"t":[99999`), 1)), "out of range"},
 		{"cut", string(good[:len(good)/2]), "x: offset"},
 	} {
 		_, err := Decode(bytes.NewReader([]byte(tc.in)), "x")
@@ -243,8 +244,12 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"format":"hopbudget-summary","version":1,"limits":{"exact":1,"accuracy":0.01},"hops":[{"latency":{"n":2,"sketched":true,"bins":[{"k":3,"n":2,"ex":[1,"00000000000000000000000000000001"]}],"min":{"v":5,"t":[0,"00000000000000000000000000000001"]},"max":{"v":9,"t":[0,"00000000000000000000000000000001"]}}}]}`))
-	f.Add([]byte(`{"format":"hopbudget-summary","version":1,"limits":{"exact":5,"accuracy":0.01},"rows":[{"t":[0,"00000000000000000000000000000001"],"ep":0}]}`))
+	id := `"00000000000000000000000000000001"`
+	f.Add([]byte(`{"format":"hopbudget-summary","version":1,"limits":{"exact":1,"accuracy":0.01,"rows":0},"rowsDropped":true,"traces":[[5,` + id + `]],` +
+		`"hops":[{"latency":{"n":2,"sum":14,"sketched":true,"k":[3],"c":[2],"e":[0],"min":[5,0],"max":[9,0]}}]}`))
+	f.Add([]byte(`{"format":"hopbudget-summary","version":1,"limits":{"exact":5,"accuracy":0.01,"rows":5},"traces":[[0,` + id + `]],` +
+		`"rows":{"t":[0],"ep":[0],"start":[1],"dur":[2],"hops":[[0,1,2,3,4]]},"endpoints":[{"service":"a","operation":"b","durations":{"n":1,"sum":2,"v":[2],"t":[0],"a":[1]},"failed":{"n":0,"sum":0}}],` +
+		`"hops":[{"from":"a","to":"b","operation":"c","latency":{"n":1,"sum":2,"v":[2],"t":[0]},"network":{},"criticalPath":{},"serverSelf":{},"calls":{"n":1,"sum":1,"v":[1]},"failed":{}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Decode(bytes.NewReader(b), "fuzz")
 		if err != nil || s.Values() > 1e6 {
