@@ -195,3 +195,26 @@ func Layout(tr *tracefmt.Trace, opts Options) *TraceLayout {
 	}
 	return out
 }
+
+// RuleCount is how often one clean-up rule fired.
+type RuleCount struct {
+	Rule  string
+	Count int
+}
+
+// WarningRules counts the layout's warnings by rule, rules in order of
+// first warning.
+func (l *TraceLayout) WarningRules() []RuleCount {
+	var out []RuleCount
+	at := map[string]int{}
+	for _, w := range l.Warnings {
+		i, ok := at[w.Rule]
+		if !ok {
+			i = len(out)
+			at[w.Rule] = i
+			out = append(out, RuleCount{Rule: w.Rule})
+		}
+		out[i].Count++
+	}
+	return out
+}

@@ -515,17 +515,9 @@ func waterfallView(l *analyze.TraceLayout, p analyze.ExemplarPick, open bool) wf
 		v.FanIn = fmt.Sprintf("fan-in: %s, %s waiting in all", plural(len(l.FanIn), "group"), fmtUs(l.FanInWaitNs/1000))
 	}
 	if len(l.Warnings) > 0 {
-		n := map[string]int{}
-		var order []string
-		for _, wa := range l.Warnings {
-			if n[wa.Rule] == 0 {
-				order = append(order, wa.Rule)
-			}
-			n[wa.Rule]++
-		}
 		var parts []string
-		for _, r := range order {
-			parts = append(parts, fmt.Sprintf("%s ×%d", r, n[r]))
+		for _, rc := range l.WarningRules() {
+			parts = append(parts, fmt.Sprintf("%s ×%d", rc.Rule, rc.Count))
 		}
 		v.Cleanup = "clean-up: " + strings.Join(parts, ", ")
 	}

@@ -313,17 +313,9 @@ func renderTrace(w io.Writer, l *analyze.TraceLayout, o traceRender) error {
 	}
 	fmt.Fprintln(w)
 	if len(l.Warnings) > 0 {
-		n := map[string]int{}
-		var order []string
-		for _, wa := range l.Warnings {
-			if n[wa.Rule] == 0 {
-				order = append(order, wa.Rule)
-			}
-			n[wa.Rule]++
-		}
 		var parts []string
-		for _, r := range order {
-			parts = append(parts, fmt.Sprintf("%s x%d", r, n[r]))
+		for _, rc := range l.WarningRules() {
+			parts = append(parts, fmt.Sprintf("%s x%d", rc.Rule, rc.Count))
 		}
 		fmt.Fprintf(w, "clean-up: %s\n", strings.Join(parts, ", "))
 	}
