@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Checks across lines, run after every line is parsed, over the valid

@@ -7,15 +7,15 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Load reads and parses the budget file at path. A file that cannot be read
@@ -38,11 +38,6 @@ func Load(path string) (*Budget, error) {
 // line and column and all of them are reported at once.
 func Parse(file string, data []byte) (*Budget, error) {
 	p := &parser{file: file, keyPos: map[string]*yaml.Node{}}
-	if bytes.IndexByte(data, '\r') >= 0 {
-		// YAML breaks lines at \r too; with \n only, the line arithmetic
-		// here (syntax error lines, hints) agrees with the decoder's.
-		data = bytes.ReplaceAll(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
-	}
 	var b *Budget
 	if root := p.decode(data); root != nil {
 		b = p.budget(root)
@@ -120,9 +115,6 @@ func (p *parser) result() *ValidationError {
 
 // ---- YAML ----
 
-var yamlLine = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
-var unknownAnchor = regexp.MustCompile(`(?s)^yaml: unknown anchor '(.*)' referenced$`)
-
 // decode returns the root node of the file's single YAML document, or nil
 // after recording why there is none.
 func (p *parser) decode(data []byte) *yaml.Node {
@@ -149,17 +141,21 @@ func (p *parser) decode(data []byte) *yaml.Node {
 // decodeDocs decodes up to max YAML documents, stopping at the first error.
 func decodeDocs(data []byte, max int) (docs []*yaml.Node, err error) {
 	defer func() {
-		// yaml.v3 reports errors by panicking internally and recovering
+		// The decoder reports errors by panicking internally and recovering
 		// them itself; should anything else escape on odd input, Parse
 		// still reports instead of crashing the command.
 		if r := recover(); r != nil {
-			err = fmt.Errorf("yaml: the YAML decoder failed: %v", r)
+			err = fmt.Errorf("the YAML decoder failed: %v", r)
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	// Duplicate keys are left to mapping, whose message names both places.
+	l, err := yaml.NewLoader(bytes.NewReader(data), yaml.WithUniqueKeys(false))
+	if err != nil {
+		return nil, err
+	}
 	for len(docs) < max {
 		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
+		if err := l.Load(&doc); err != nil {
 			if errors.Is(err, io.EOF) {
 				return docs, nil
 			}
@@ -170,71 +166,110 @@ func decodeDocs(data []byte, max int) (docs []*yaml.Node, err error) {
 	return docs, nil
 }
 
-// problemLine finds the line of a YAML syntax error: the first line at
-// which a prefix of the file fails with the same message. yaml.v3's own
-// "line N" is the start of the enclosing block for parser errors (often a
-// line or two above the mistake) and missing for some errors. The search
-// re-parses prefixes, so it is limited to budget-sized files.
-func problemLine(data []byte, msg string) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines)*len(data) > 4<<20 {
-		return 0
-	}
-	end := 0
-	for i, l := range lines {
-		end += len(l)
-		_, err := decodeDocs(data[:end], 2)
-		if err != nil && yamlMessage(err) == msg {
-			return i + 1
-		}
-	}
-	return 0
-}
-
-// yamlMessage is a yaml.v3 error's text without "yaml: " and "line N: ".
-func yamlMessage(err error) string {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		return m[2]
-	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
-}
-
-// yamlError turns a yaml.v3 syntax error, which carries at most a line
-// number in its text, into an Error, with a hint for the common mistakes.
+// yamlError turns a YAML syntax error into an Error at the place the
+// decoder found the problem, naming the construct it was reading when that
+// started elsewhere, with a hint for the common mistakes. The hints key on
+// libyaml's fixed problem texts and on the characters at the marks.
 func (p *parser) yamlError(err error, data []byte) {
-	e := Error{File: p.file, Line: 1, Msg: yamlMessage(err)}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			e.Line = n
-		}
+	var le *yaml.LoadError
+	if !errors.As(err, &le) || le.Mark.Line <= 0 {
+		// Not a positioned syntax error (the decoder failed): the file as
+		// a whole is the place.
+		p.errs = append(p.errs, Error{File: p.file, Line: 1, Msg: "invalid YAML: " + err.Error()})
+		return
 	}
-	if m := unknownAnchor.FindStringSubmatch(err.Error()); m != nil {
-		// yaml.v3 gives no position here; the first use of the alias is it.
-		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			e.Line = 1 + bytes.Count(data[:i], []byte("\n"))
-			e.Column = 1 + len([]rune(string(data[bytes.LastIndexByte(data[:i], '\n')+1:i])))
-		}
-		e.Msg += ` (a value starting with "*" is a YAML alias: quote a glob, e.g. to: "*")`
-	} else if n := problemLine(data, e.Msg); n > 0 {
-		e.Line = n
-	}
+	t := scanText(data, le.Mark, le.ContextMark)
+	at, msg, hint := le.Mark, le.Message, ""
+	ctx := le.ContextMsg != "" && le.ContextMark.Line > 0 && !samePlace(le.ContextMark, le.Mark)
 	switch {
-	case strings.Contains(e.Msg, "did not find expected alphabetic or numeric character"):
-		e.Msg += ` (a value starting with "*" or "&" must be quoted, e.g. to: "*")`
-	case strings.Contains(e.Msg, "cannot start any token"):
-		if lines := bytes.Split(data, []byte("\n")); e.Line <= len(lines) && bytes.ContainsRune(lines[e.Line-1], '\t') {
-			e.Msg += " (indent with spaces: YAML does not allow tabs there)"
-		} else {
-			e.Msg += " (quote values that start with @, ` or %)"
+	case (t.ctxChar == '*' || t.ctxChar == '&') && le.Message == "did not find expected alphabetic or numeric character":
+		// to: * — the value that starts with "*" is the mistake, not the
+		// character after it where the scanner stopped.
+		at, ctx = le.ContextMark, false
+		hint = ` (a value starting with "*" or "&" must be quoted, e.g. to: "*")`
+	case t.char == '*' && strings.HasPrefix(le.Message, "unknown anchor "):
+		hint = ` (a value starting with "*" is a YAML alias: quote a glob, e.g. to: "*")`
+	case t.atEnd:
+		// What was left open is the place to look: the construct the
+		// decoder was reading, else the last thing written.
+		if le.Message != "found unexpected end of stream" {
+			msg += " before the end of the file"
 		}
+		if ctx {
+			at = le.ContextMark
+		} else if t.last.Line > 0 {
+			at = t.last
+		}
+	case le.Message == "found character that cannot start any token" && t.char == '\t':
+		hint = " (indent with spaces: YAML does not allow tabs there)"
+	case le.Message == "found character that cannot start any token" && t.char != 0:
+		msg += ": " + quote(string(t.char))
+		hint = " (quote values that start with @, ` or %)"
 	}
-	e.Msg = "invalid YAML: " + e.Msg
-	p.errs = append(p.errs, e)
+	if ctx {
+		// "did not find expected ',' or '}'" on the next line is only
+		// clear with where the flow mapping that misses its '}' starts.
+		c, where := le.ContextMark, fmt.Sprintf("at line %d, column %d", le.ContextMark.Line, le.ContextMark.Column)
+		switch {
+		case samePlace(c, at):
+			where = "here"
+		case c.Line == at.Line:
+			where = fmt.Sprintf("at column %d", c.Column)
+		}
+		msg += fmt.Sprintf(" (%s that starts %s)", le.ContextMsg, where)
+	}
+	p.errs = append(p.errs, Error{File: p.file, Line: at.Line, Column: at.Column, Msg: "invalid YAML: " + msg + hint})
 }
 
-// deref follows aliases (*name) to the anchored node. yaml.v3 lets an alias
-// refer to a node that contains it, so nothing here walks generically: the
-// schema bounds the depth of every walk.
+func samePlace(a, b yaml.Mark) bool { return a.Line == b.Line && a.Column == b.Column }
+
+// marked is what the text holds at a decoder error's marks.
+type marked struct {
+	char, ctxChar rune      // the characters at the mark and the context mark; 0 if none
+	atEnd         bool      // only white space from the mark on
+	last          yaml.Mark // the last character that is not white space
+}
+
+// scanText finds the characters at two marks by their lines and columns
+// (the marks' Index is not set at every stage), counting lines as YAML
+// does. It finds nothing in input that is not UTF-8 (UTF-16 files).
+func scanText(data []byte, mark, ctx yaml.Mark) marked {
+	var m marked
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if !utf8.Valid(data) {
+		return m
+	}
+	m.atEnd = true
+	line, col := 1, 1
+	for i, r := range string(data) {
+		here := yaml.Mark{Line: line, Column: col}
+		if samePlace(here, mark) {
+			m.char = r
+		}
+		if samePlace(here, ctx) {
+			m.ctxChar = r
+		}
+		if !unicode.IsSpace(r) {
+			m.last = here
+			if line > mark.Line || line == mark.Line && col >= mark.Column {
+				m.atEnd = false
+			}
+		}
+		switch {
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			// One break: the \n ends the line.
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			line, col = line+1, 1
+		default:
+			col++
+		}
+	}
+	return m
+}
+
+// deref follows aliases (*name) to the anchored node. The decoder lets an
+// alias refer to a node that contains it, so nothing here walks
+// generically: the schema bounds the depth of every walk.
 func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
 		if i == 16 {
