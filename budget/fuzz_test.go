@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		"version: 1\nhops: &h [{match: {to: x}, errors: *h}]\n",
 		"version: 1\nendpoints: [{match: {service: x}, errors: &r {rate: *r, objective: *r}, slowRequests: *r}]\n",
 		"\xff\xfe\x00v",
+		// Syntax errors: positions come from the decoder's marks.
+		"version: 1\nhops: [\n", "version: 1\nhops: {to: \"x\n", "a:\n\t- b\n", "a: [@]\u2028b: 1\r\nc: *\n",
+		"\ufeffa: &\n", "a: *b\n", "%YAML 1.1\n%YAML 1.1\n---\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -62,6 +65,10 @@ func FuzzParse(f *testing.F) {
 			}
 			if e.Line <= 0 && !strings.HasPrefix(e.Msg, "empty file") {
 				t.Fatalf("no position: %v", e)
+			}
+			// A syntax error always has the decoder's column.
+			if strings.HasPrefix(e.Msg, "invalid YAML: ") && e.Column <= 0 && !strings.Contains(e.Msg, "decoder failed") {
+				t.Fatalf("no column: %v", e)
 			}
 			if e.Line > lines+1 {
 				t.Fatalf("line %d past the end (%d lines): %v", e.Line, lines, e)

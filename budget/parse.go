@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
+	"unicode/utf16"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -172,15 +172,21 @@ func decodeDocs(data []byte, max int) (docs []*yaml.Node, err error) {
 // libyaml's fixed problem texts and on the characters at the marks.
 func (p *parser) yamlError(err error, data []byte) {
 	var le *yaml.LoadError
-	if !errors.As(err, &le) || le.Mark.Line <= 0 {
-		// Not a positioned syntax error (the decoder failed): the file as
-		// a whole is the place.
+	if !errors.As(err, &le) {
+		// Not a syntax error (the decoder failed): the file as a whole is
+		// the place.
 		p.errs = append(p.errs, Error{File: p.file, Line: 1, Msg: "invalid YAML: " + err.Error()})
 		return
 	}
-	t := scanText(data, le.Mark, le.ContextMark)
-	at, msg, hint := le.Mark, le.Message, ""
-	ctx := le.ContextMsg != "" && le.ContextMark.Line > 0 && !samePlace(le.ContextMark, le.Mark)
+	mark := le.Mark
+	if le.Stage == yaml.ReaderStage && mark.Line <= 0 {
+		// Encoding errors (a byte that is not UTF-8, a control character)
+		// carry only the byte offset of the bad input.
+		mark = walk(decodedText(data[:min(max(mark.Index, 0), len(data))]), nil)
+	}
+	t := scanText(decodedText(data), mark, le.ContextMark)
+	at, msg, hint := mark, le.Message, ""
+	ctx := le.ContextMsg != "" && le.ContextMark.Line > 0 && !samePlace(le.ContextMark, mark)
 	switch {
 	case (t.ctxChar == '*' || t.ctxChar == '&') && le.Message == "did not find expected alphabetic or numeric character":
 		// to: * — the value that starts with "*" is the mistake, not the
@@ -218,10 +224,49 @@ func (p *parser) yamlError(err error, data []byte) {
 		}
 		msg += fmt.Sprintf(" (%s that starts %s)", le.ContextMsg, where)
 	}
-	p.errs = append(p.errs, Error{File: p.file, Line: at.Line, Column: at.Column, Msg: "invalid YAML: " + msg + hint})
+	p.errs = append(p.errs, Error{File: p.file, Line: max(at.Line, 1), Column: at.Column, Msg: "invalid YAML: " + msg + hint})
 }
 
 func samePlace(a, b yaml.Mark) bool { return a.Line == b.Line && a.Column == b.Column }
+
+// decodedText is the file's text as the decoder reads it: without a byte
+// order mark, and decoded from UTF-16 when the mark says so.
+func decodedText(data []byte) string {
+	le, be := bytes.HasPrefix(data, []byte{0xff, 0xfe}), bytes.HasPrefix(data, []byte{0xfe, 0xff})
+	if !le && !be {
+		return string(bytes.TrimPrefix(data, []byte("\ufeff")))
+	}
+	u := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		if le {
+			u = append(u, uint16(data[i])|uint16(data[i+1])<<8)
+		} else {
+			u = append(u, uint16(data[i])<<8|uint16(data[i+1]))
+		}
+	}
+	return string(utf16.Decode(u))
+}
+
+// walk calls fn with each character of text and its line and column,
+// counting line breaks as YAML does (LF, CRLF, CR, NEL, LS, PS), and
+// returns the position just after the text.
+func walk(text string, fn func(r rune, at yaml.Mark)) yaml.Mark {
+	at := yaml.Mark{Line: 1, Column: 1}
+	for i, r := range text {
+		if fn != nil {
+			fn(r, at)
+		}
+		switch {
+		case r == '\r' && strings.HasPrefix(text[i+1:], "\n"):
+			// One break: the \n ends the line.
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			at.Line, at.Column = at.Line+1, 1
+		default:
+			at.Column++
+		}
+	}
+	return at
+}
 
 // marked is what the text holds at a decoder error's marks.
 type marked struct {
@@ -231,39 +276,23 @@ type marked struct {
 }
 
 // scanText finds the characters at two marks by their lines and columns
-// (the marks' Index is not set at every stage), counting lines as YAML
-// does. It finds nothing in input that is not UTF-8 (UTF-16 files).
-func scanText(data []byte, mark, ctx yaml.Mark) marked {
-	var m marked
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	if !utf8.Valid(data) {
-		return m
-	}
-	m.atEnd = true
-	line, col := 1, 1
-	for i, r := range string(data) {
-		here := yaml.Mark{Line: line, Column: col}
-		if samePlace(here, mark) {
+// (the marks' Index counts differently by stage and is not always set).
+func scanText(text string, mark, ctx yaml.Mark) marked {
+	m := marked{atEnd: true}
+	walk(text, func(r rune, at yaml.Mark) {
+		if samePlace(at, mark) {
 			m.char = r
 		}
-		if samePlace(here, ctx) {
+		if samePlace(at, ctx) {
 			m.ctxChar = r
 		}
 		if !unicode.IsSpace(r) {
-			m.last = here
-			if line > mark.Line || line == mark.Line && col >= mark.Column {
+			m.last = at
+			if at.Line > mark.Line || at.Line == mark.Line && at.Column >= mark.Column {
 				m.atEnd = false
 			}
 		}
-		switch {
-		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
-			// One break: the \n ends the line.
-		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
-			line, col = line+1, 1
-		default:
-			col++
-		}
-	}
+	})
 	return m
 }
 

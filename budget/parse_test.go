@@ -183,6 +183,14 @@ func TestMessages(t *testing.T) {
 			"b.yaml:2:8: invalid YAML: found character that cannot start any token: \"@\" (quote values that start with @, ` or %)"},
 		{"byte order mark", "\ufeffversion: 1\nhops: [`]\n",
 			"b.yaml:2:8: invalid YAML: found character that cannot start any token: \"`\" (quote values that start with @, ` or %)"},
+		// Encoding errors carry only a byte offset: the position is
+		// counted from it.
+		{"not UTF-8", "version: 1\nhops:\n  - match: {to: \"a\x8ab\"}\n",
+			`b.yaml:3:19: invalid YAML: invalid leading UTF-8 octet (value: 138)`},
+		{"control character", "\ufeffversion: 1\nhops:\n  - match: {to: a\x07b}\n",
+			`b.yaml:3:18: invalid YAML: control characters are not allowed (value: 7)`},
+		{"UTF-16", "\xff\xfev\x00:\x00 \x001\x00\n\x00h\x00:\x00 \x00[\x00@\x00]\x00\n\x00",
+			"b.yaml:2:5: invalid YAML: found character that cannot start any token: \"@\" (quote values that start with @, ` or %)"},
 		{"too deep", "version: 1\nhops: " + strings.Repeat("[", 10001) + "\n",
 			`b.yaml:2:10007: invalid YAML: exceeded max depth of 10000`},
 		{"layer sum", `version: 1
