@@ -133,6 +133,8 @@ func TestMessages(t *testing.T) {
 			`b.yaml:4:10: hops[0].p99: bad duration "40": add a unit, e.g. 40ms`},
 		{"CRLF line ends", "version: 1\r\nhops:\r\n  - match: {to: x}\r\n    p99: 40\r\n",
 			`b.yaml:4:10: hops[0].p99: bad duration "40": add a unit, e.g. 40ms`},
+		{"CR line ends", "version: 1\rhops:\r  - match: {to: x}\r    p99: 40\r",
+			`b.yaml:4:10: hops[0].p99: bad duration "40": add a unit, e.g. 40ms`},
 		{"CR line ends, syntax error", "version: 1\rhops:\r  - match: {to: x}\r     p99: 40ms\r",
 			`b.yaml:4:6: invalid YAML: did not find expected key (while parsing a block mapping that starts at line 3, column 5)`},
 		{"unknown key with suggestion", hop + "    p99: 1ms\n    onn: network\n",
