@@ -1,7 +1,6 @@
-package budget
+package grammar
 
 import (
-	"fmt"
 	"unicode/utf8"
 )
 
@@ -20,17 +19,17 @@ import (
 //
 // Matching is case-sensitive and covers the whole name.
 
-// CheckGlob reports whether pattern is a well-formed glob; the error says
-// what is wrong with it.
+// CheckGlob reports whether pattern is a well-formed glob; the error (a
+// *SyntaxError) says what is wrong with it and where.
 func CheckGlob(pattern string) error {
 	for i := 0; i < len(pattern); {
 		if pattern[i] == '*' {
 			i++
 			continue
 		}
-		_, n, problem := matchTerm(pattern[i:], 0)
-		if problem != "" {
-			return fmt.Errorf("bad glob %s: %s", quote(pattern), problem)
+		_, n, bad := matchTerm(pattern[i:], 0)
+		if bad != nil {
+			return errAt("glob", pattern, i+bad.off, bad.problem, pattern[i+bad.off:i+bad.end], bad.want)
 		}
 		i += n
 	}
@@ -53,8 +52,8 @@ func MatchGlob(pattern, name string) bool {
 			}
 			if nx < len(name) {
 				r, w := utf8.DecodeRuneInString(name[nx:])
-				ok, n, problem := matchTerm(pattern[px:], r)
-				if problem != "" {
+				ok, n, bad := matchTerm(pattern[px:], r)
+				if bad != nil {
 					return false
 				}
 				if ok {
@@ -75,28 +74,41 @@ func MatchGlob(pattern, name string) bool {
 	return true
 }
 
+// globProblem is a malformed term: the bytes [off, end) of the term (from
+// its start) are what is wrong.
+type globProblem struct {
+	off, end      int
+	problem, want string
+}
+
+const (
+	wantClose     = `"]" closing the class (write \[ for a literal "[")`
+	wantRangeEnds = `a character on each side of "-" (write \- for a literal "-")`
+)
+
 // matchTerm matches the term at the start of p (not '*') against r. It
-// returns whether r matches, the term's length in bytes, and a problem
+// returns whether r matches, the term's length in bytes, and what is wrong
 // when the term is malformed.
-func matchTerm(p string, r rune) (ok bool, n int, problem string) {
+func matchTerm(p string, r rune) (ok bool, n int, bad *globProblem) {
 	switch p[0] {
 	case '?':
-		return true, 1, ""
+		return true, 1, nil
 	case '\\':
 		if len(p) == 1 {
-			return false, 0, `"\" at the end escapes nothing`
+			return false, 0, &globProblem{0, 1, `"\" at the end escapes nothing`, `a character after "\" (write \\ for a literal "\")`}
 		}
 		c, w := utf8.DecodeRuneInString(p[1:])
-		return c == r, 1 + w, ""
+		return c == r, 1 + w, nil
 	case '[':
 		return matchClass(p, r)
 	}
 	c, w := utf8.DecodeRuneInString(p)
-	return c == r, w, ""
+	return c == r, w, nil
 }
 
 // matchClass matches the character class at the start of p against r.
-func matchClass(p string, r rune) (ok bool, n int, problem string) {
+func matchClass(p string, r rune) (ok bool, n int, bad *globProblem) {
+	unclosed := &globProblem{0, len(p), `"[" has no closing "]"`, wantClose}
 	i := 1
 	negate := false
 	if i < len(p) && p[i] == '^' {
@@ -106,54 +118,56 @@ func matchClass(p string, r rune) (ok bool, n int, problem string) {
 	matched := false
 	for ranges := 0; ; ranges++ {
 		if i >= len(p) {
-			return false, 0, `"[" has no closing "]"`
+			return false, 0, unclosed
 		}
 		if p[i] == ']' {
 			if ranges == 0 {
-				return false, 0, `empty character class (write \] for a literal "]")`
+				return false, 0, &globProblem{0, i + 1, "empty character class", `a character before "]" (write \] for a literal "]")`}
 			}
 			i++
 			break
 		}
-		lo, w, problem := classChar(p[i:])
-		if problem != "" {
-			return false, 0, problem
+		lo, w, bad := classChar(p, i)
+		if bad != nil {
+			return false, 0, bad
 		}
+		at := i
 		i += w
 		hi := lo
 		if i < len(p) && p[i] == '-' {
 			i++
-			if hi, w, problem = classChar(p[i:]); problem != "" {
-				return false, 0, problem
+			if hi, w, bad = classChar(p, i); bad != nil {
+				return false, 0, bad
 			}
 			i += w
 			if hi < lo {
-				return false, 0, fmt.Sprintf("range %s is reversed", quote(string(lo)+"-"+string(hi)))
+				return false, 0, &globProblem{at, i, "reversed range", "the lower character first, e.g. a-z"}
 			}
 		}
 		if lo <= r && r <= hi {
 			matched = true
 		}
 	}
-	return matched != negate, i, ""
+	return matched != negate, i, nil
 }
 
-func classChar(p string) (c rune, n int, problem string) {
-	if len(p) == 0 {
-		return 0, 0, `"[" has no closing "]"`
+// classChar reads the class-char at p[i:].
+func classChar(p string, i int) (c rune, n int, bad *globProblem) {
+	if i >= len(p) || p[i] == '\\' && i+1 == len(p) {
+		return 0, 0, &globProblem{0, len(p), `"[" has no closing "]"`, wantClose}
 	}
-	switch p[0] {
-	case '-':
-		return 0, 0, `"-" in a character class needs a character on each side (write \- for a literal "-")`
-	case ']':
-		return 0, 0, `"-" in a character class needs a character on each side (write \- for a literal "-")`
-	case '\\':
-		if len(p) == 1 {
-			return 0, 0, `"[" has no closing "]"`
+	switch p[i] {
+	case '-', ']':
+		// A '-' where a range end belongs: "[-a]", "[a-]", "[a--]".
+		dash := i
+		if p[i] == ']' {
+			dash = i - 1
 		}
-		c, w := utf8.DecodeRuneInString(p[1:])
-		return c, 1 + w, ""
+		return 0, 0, &globProblem{dash, dash + 1, `"-" without a character on each side`, wantRangeEnds}
+	case '\\':
+		c, w := utf8.DecodeRuneInString(p[i+1:])
+		return c, 1 + w, nil
 	}
-	c, w := utf8.DecodeRuneInString(p)
-	return c, w, ""
+	c, w := utf8.DecodeRuneInString(p[i:])
+	return c, w, nil
 }
