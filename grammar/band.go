@@ -54,22 +54,23 @@ func ParseBand(s string) (Band, error) {
 	if dash < 0 {
 		return Band{}, errAt(g, s, len(s), `no "-" between the bounds`, "", `"-" and the high bound, e.g. p95-p100`)
 	}
-	l, err := parseBound(g, s, 0, dash)
+	l, _, err := parseBound(g, s, 0, dash)
 	if err != nil {
 		return Band{}, err
 	}
-	h, err := parseBound(g, s, dash+1, len(s))
+	h, hOff, err := parseBound(g, s, dash+1, len(s))
 	if err != nil {
 		return Band{}, err
 	}
 	if l >= h {
-		return Band{}, errAt(g, s, dash+1, "the high bound is not above the low one", strings.TrimSpace(s[dash+1:]), "a bound above "+formatFloat(l))
+		return Band{}, errAt(g, s, hOff, "the high bound is not above the low one", strings.TrimSpace(s[hOff:]), "a bound above "+formatFloat(l))
 	}
 	return Band{l, h}, nil
 }
 
-// parseBound reads the bound s[from:to], spaces around it allowed.
-func parseBound(g, s string, from, to int) (float64, error) {
+// parseBound reads the bound s[from:to], spaces around it allowed, and
+// returns where it starts.
+func parseBound(g, s string, from, to int) (float64, int, error) {
 	for from < to && s[from] == ' ' {
 		from++
 	}
@@ -79,9 +80,13 @@ func parseBound(g, s string, from, to int) (float64, error) {
 	x := strings.TrimPrefix(s[from:to], "p")
 	v, ok := parsePercent(x)
 	if !ok {
-		return 0, errAt(g, s, from, "bad bound", s[from:to], wantPercentile)
+		found := s[from:to]
+		if found == "" { // nothing before or after the "-": quote what stands there
+			found = s[from:min(from+1, len(s))]
+		}
+		return 0, from, errAt(g, s, from, "bad bound", found, wantPercentile)
 	}
-	return v, nil
+	return v, from, nil
 }
 
 // parsePercent reads a plain decimal from 0 to 100 with up to three

@@ -51,7 +51,7 @@ func MatchGlob(pattern, name string) bool {
 				continue
 			}
 			if nx < len(name) {
-				r, w := utf8.DecodeRuneInString(name[nx:])
+				r, w := decodeRune(name[nx:])
 				ok, n, bad := matchTerm(pattern[px:], r)
 				if bad != nil {
 					return false
@@ -67,11 +67,22 @@ func MatchGlob(pattern, name string) bool {
 		if starPx < 0 || starNx >= len(name) {
 			return false
 		}
-		_, w := utf8.DecodeRuneInString(name[starNx:])
+		_, w := decodeRune(name[starNx:])
 		starNx += w
 		px, nx = starPx+1, starNx
 	}
 	return true
+}
+
+// decodeRune is utf8.DecodeRuneInString, except that each byte of
+// invalid UTF-8 decodes to a value of its own beyond Unicode: a pattern's
+// stray byte matches that byte only, not every invalid byte.
+func decodeRune(s string) (rune, int) {
+	r, w := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && w == 1 {
+		r = utf8.MaxRune + 1 + rune(s[0])
+	}
+	return r, w
 }
 
 // globProblem is a malformed term: the bytes [off, end) of the term (from
@@ -97,12 +108,12 @@ func matchTerm(p string, r rune) (ok bool, n int, bad *globProblem) {
 		if len(p) == 1 {
 			return false, 0, &globProblem{0, 1, `"\" at the end escapes nothing`, `a character after "\" (write \\ for a literal "\")`}
 		}
-		c, w := utf8.DecodeRuneInString(p[1:])
+		c, w := decodeRune(p[1:])
 		return c == r, 1 + w, nil
 	case '[':
 		return matchClass(p, r)
 	}
-	c, w := utf8.DecodeRuneInString(p)
+	c, w := decodeRune(p)
 	return c == r, w, nil
 }
 
@@ -165,9 +176,9 @@ func classChar(p string, i int) (c rune, n int, bad *globProblem) {
 		}
 		return 0, 0, &globProblem{dash, dash + 1, `"-" without a character on each side`, wantRangeEnds}
 	case '\\':
-		c, w := utf8.DecodeRuneInString(p[i+1:])
+		c, w := decodeRune(p[i+1:])
 		return c, 1 + w, nil
 	}
-	c, w := utf8.DecodeRuneInString(p[i:])
+	c, w := decodeRune(p[i:])
 	return c, w, nil
 }

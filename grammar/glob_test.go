@@ -56,6 +56,10 @@ func TestMatchGlob(t *testing.T) {
 		{"caf?", "café", true},
 		{"?", "µ", true},
 		{"[µμ]s", "μs", true},
+		// A byte of invalid UTF-8 is itself, not any invalid byte.
+		{"\xd6", "\x80", false},
+		{"\xd6", "\xd6", true},
+		{"?", "\x80", true},
 		// A malformed pattern matches nothing.
 		{"[abc", "a", false},
 		{"x\\", "x\\", false},

@@ -5,11 +5,12 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Sizes, such as --max-decompressed's:
 //
-//	size = digits [ " " ] [ unit ]     spaces allowed around it
+//	size = digits [ " " ] [ unit ]     white space allowed around it
 //	unit = "B" | "byte" | "bytes"                   1
 //	     | "K" | "KiB" | "M" | "MiB" | "G" | "GiB" | "T" | "TiB"   powers of 1024
 //	     | "KB" | "MB" | "GB" | "TB"                          powers of 1000
@@ -38,26 +39,26 @@ func FormatBytes(n int64) string {
 // ParseBytes reads a size (see above).
 func ParseBytes(s string) (int64, error) {
 	const g = "size"
-	i := len(s) - len(strings.TrimLeft(s, " "))
+	i := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
 	start := i
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
 	if i == start {
-		return 0, errAt(g, s, start, "no number", strings.TrimSpace(s[start:]), wantSize)
+		return 0, errAt(g, s, start, "no number", strings.TrimRightFunc(s[start:], unicode.IsSpace), wantSize)
 	}
 	v, err := strconv.ParseInt(s[start:i], 10, 64)
 	if err != nil {
 		return 0, errAt(g, s, start, "number too large", s[start:i], "at most 9223372036854775807 bytes")
 	}
-	unitOff := i + len(s[i:]) - len(strings.TrimLeft(s[i:], " "))
-	unit := strings.TrimRight(s[unitOff:], " ")
+	unitOff := len(s) - len(strings.TrimLeftFunc(s[i:], unicode.IsSpace))
+	unit := strings.TrimRightFunc(s[unitOff:], unicode.IsSpace)
 	mult, ok := sizeUnits[strings.ToUpper(unit)]
 	if !ok {
 		return 0, errAt(g, s, unitOff, "unknown unit", unit, "one of B, KiB, MiB, GiB, TiB (1024s), KB, MB, GB, TB (1000s)")
 	}
 	if v > math.MaxInt64/mult {
-		return 0, errAt(g, s, start, "size too large", strings.TrimSpace(s[start:]), "at most 9223372036854775807 bytes")
+		return 0, errAt(g, s, start, "size too large", strings.TrimRightFunc(s[start:], unicode.IsSpace), "at most 9223372036854775807 bytes")
 	}
 	return v * mult, nil
 }

@@ -82,7 +82,7 @@ func ParseWhatIf(spec string) (WhatIf, error) {
 		if eq < 0 {
 			t := strings.TrimSpace(part)
 			if t == "" {
-				return fail(off, "empty selector", spec[end:end+1], "KEY=GLOB with KEY "+wantWhatIfKey)
+				return fail(end, "empty selector", spec[end:end+1], "KEY=GLOB with KEY "+wantWhatIfKey)
 			}
 			return fail(off+strings.Index(part, t), "selector without =", t, "KEY=GLOB with KEY "+wantWhatIfKey)
 		}
@@ -91,6 +91,8 @@ func ParseWhatIf(spec string) (WhatIf, error) {
 		vOff := off + eq + 1 + strings.Index(part[eq+1:], v)
 		var dst *string
 		switch k {
+		case "":
+			return fail(off+eq, "no key before =", "=", wantWhatIfKey+" before =")
 		case "from":
 			dst = &w.From
 		case "to":
@@ -104,7 +106,7 @@ func ParseWhatIf(spec string) (WhatIf, error) {
 			return fail(kOff, "selector given twice", k, "each of "+wantWhatIfKey+" at most once")
 		}
 		if v == "" {
-			return fail(vOff, "selector "+k+"= has no value", "", "a name or glob")
+			return fail(end, "selector "+k+"= has no value", spec[end:end+1], "a name or glob")
 		}
 		if err := CheckGlob(v); err != nil {
 			return WhatIf{}, err.(*SyntaxError).within("what-if", spec, vOff)
