@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Band selects, per endpoint, the requests whose duration rank lies in a
@@ -13,7 +14,7 @@ import (
 // 5 slowest and p99-p100 of 10 requests the slowest one. The zero value
 // keeps everything.
 //
-// --percentile-band (spaces allowed around each bound):
+// --percentile-band (white space allowed around each bound):
 //
 //	band  = bound "-" bound          low below high, e.g. p95-p100, p99.9-p100, p0-p50
 //	bound = [ "p" ] percentile       0 to 100, up to three decimals
@@ -63,7 +64,7 @@ func ParseBand(s string) (Band, error) {
 		return Band{}, err
 	}
 	if l >= h {
-		return Band{}, errAt(g, s, hOff, "the high bound is not above the low one", strings.TrimSpace(s[hOff:]), "a bound above "+formatFloat(l))
+		return Band{}, errAt(g, s, hOff, "the high bound is not above the low one", strings.TrimRightFunc(s[hOff:], unicode.IsSpace), "a bound above "+formatFloat(l))
 	}
 	return Band{l, h}, nil
 }
@@ -71,16 +72,10 @@ func ParseBand(s string) (Band, error) {
 // parseBound reads the bound s[from:to], spaces around it allowed, and
 // returns where it starts.
 func parseBound(g, s string, from, to int) (float64, int, error) {
-	for from < to && s[from] == ' ' {
-		from++
-	}
-	for to > from && s[to-1] == ' ' {
-		to--
-	}
-	x := strings.TrimPrefix(s[from:to], "p")
-	v, ok := parsePercent(x)
+	b, from := field(s, from, to)
+	v, ok := parsePercent(strings.TrimPrefix(b, "p"))
 	if !ok {
-		found := s[from:to]
+		found := b
 		if found == "" { // nothing before or after the "-": quote what stands there
 			found = s[from:min(from+1, len(s))]
 		}
@@ -113,8 +108,7 @@ func parsePercent(x string) (float64, bool) {
 
 // ParseSlowest reads a --slowest percentage (see Band): "1%" is p99-p100.
 func ParseSlowest(s string) (Band, error) {
-	t := strings.TrimSpace(s)
-	off := strings.Index(s, t)
+	t, off := field(s, 0, len(s))
 	v, ok := parsePercent(strings.TrimSuffix(t, "%"))
 	if !ok || v == 0 {
 		return Band{}, errAt("slowest", s, off, "bad percentage", t, "a percentage above 0 and at most 100 with up to three decimals, e.g. 1%")

@@ -28,12 +28,11 @@ func ParseClockGranularity(vals []string) (map[string]time.Duration, error) {
 		if eq < 0 {
 			return nil, errAt(g, v, 0, `no "="`, v, "auto, SERVICE=DURATION or *=DURATION (e.g. web=1ms)")
 		}
-		svc := strings.TrimSpace(v[:eq])
+		svc, _ := field(v, 0, eq)
 		if svc == "" {
 			return nil, errAt(g, v, 0, "no service", v[:eq+1], `a service name or "*" before "=" (e.g. web=1ms)`)
 		}
-		d := strings.TrimSpace(v[eq+1:])
-		dOff := eq + 1 + strings.Index(v[eq+1:], d)
+		d, dOff := field(v, eq+1, len(v))
 		dur, err := time.ParseDuration(d)
 		if err != nil && d == "0" {
 			dur, err = 0, nil

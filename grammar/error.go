@@ -3,6 +3,8 @@ package grammar
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,4 +49,11 @@ func column(s string, off int) int {
 func (e *SyntaxError) within(grammar, input string, off int) *SyntaxError {
 	return &SyntaxError{Grammar: grammar, Input: input, Column: column(input, off) + e.Column - 1,
 		Problem: e.Grammar + ": " + e.Problem, Found: e.Found, Want: e.Want}
+}
+
+// field is s[from:to] without the white space around it, and the byte
+// offset in s where it starts.
+func field(s string, from, to int) (string, int) {
+	t := strings.TrimLeftFunc(s[from:to], unicode.IsSpace)
+	return strings.TrimRightFunc(t, unicode.IsSpace), to - len(t)
 }

@@ -12,7 +12,7 @@ import (
 //
 //	what-if   = selectors ":" change
 //	selectors = selector { "," selector }          each key at most once
-//	selector  = key "=" glob                       spaces allowed around key and glob
+//	selector  = key "=" glob                       white space allowed around key and glob
 //	key       = "from" | "to" | "operation" | "op"
 //	change    = ( "-" | "+" ) duration             shorter or longer by, e.g. -20ms, +1.5ms
 //	          | ( "x" | "X" | "*" | "×" ) factor   duration times a number ≥ 0, e.g. x0.5
@@ -80,15 +80,14 @@ func ParseWhatIf(spec string) (WhatIf, error) {
 		part := spec[off:end]
 		eq := strings.IndexByte(part, '=')
 		if eq < 0 {
-			t := strings.TrimSpace(part)
+			t, tOff := field(spec, off, end)
 			if t == "" {
 				return fail(end, "empty selector", spec[end:end+1], "KEY=GLOB with KEY "+wantWhatIfKey)
 			}
-			return fail(off+strings.Index(part, t), "selector without =", t, "KEY=GLOB with KEY "+wantWhatIfKey)
+			return fail(tOff, "selector without =", t, "KEY=GLOB with KEY "+wantWhatIfKey)
 		}
-		k, v := strings.TrimSpace(part[:eq]), strings.TrimSpace(part[eq+1:])
-		kOff := off + strings.Index(part, k)
-		vOff := off + eq + 1 + strings.Index(part[eq+1:], v)
+		k, kOff := field(spec, off, off+eq)
+		v, vOff := field(spec, off+eq+1, end)
 		var dst *string
 		switch k {
 		case "":
