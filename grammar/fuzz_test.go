@@ -108,88 +108,78 @@ func FuzzGlob(f *testing.F) {
 	})
 }
 
-func FuzzEndpoint(f *testing.F) {
-	seed(f, "endpoint", "frontend", "frontend:GET /*", ":POST /checkout", "frontend:db:query", "")
-	f.Fuzz(func(t *testing.T, spec string) {
-		e, err := ParseEndpoint(spec)
-		checkSyntaxError(t, err, spec)
+// fuzzRoundTrip fuzzes a grammar whose values have a String form: errors
+// as checkSyntaxError wants them, a value valid as valid says, and its
+// String form reads back as the same value.
+func fuzzRoundTrip[T interface {
+	comparable
+	String() string
+}](f *testing.F, parse func(string) (T, error), valid func(T) bool) {
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parse(s)
+		checkSyntaxError(t, err, s)
 		if err != nil {
 			return
 		}
-		if back, err := ParseEndpoint(e.String()); err != nil || back != e {
-			t.Fatalf("%q: %+v reads back from %q as %+v, %v", spec, e, e.String(), back, err)
+		if !valid(v) {
+			t.Fatalf("%q: invalid %+v", s, v)
+		}
+		if back, err := parse(v.String()); err != nil || back != v {
+			t.Fatalf("%q: %+v reads back from %q as %+v, %v", s, v, v.String(), back, err)
 		}
 	})
+}
+
+func FuzzEndpoint(f *testing.F) {
+	seed(f, "endpoint", "frontend", "frontend:GET /*", ":POST /checkout", "frontend:db:query", "")
+	fuzzRoundTrip(f, ParseEndpoint, func(Endpoint) bool { return true })
 }
 
 func FuzzWhatIf(f *testing.F) {
 	seed(f, "what-if", "to=pricing:-20ms", "to=recommendations:x0.5", "from=frontend,operation=GET*:x0.5",
 		"op=db:query:+1.5ms", "to=pricing , from=order-*:*0", "to=a:×2")
-	f.Fuzz(func(t *testing.T, spec string) {
-		w, err := ParseWhatIf(spec)
-		checkSyntaxError(t, err, spec)
-		if err != nil {
-			return
-		}
-		if w.Factor < 0 || math.IsNaN(w.Factor) || math.IsInf(w.Factor, 0) || w.Factor != 1 && w.Shift != 0 {
-			t.Fatalf("%q: %+v", spec, w)
-		}
-		back, err := ParseWhatIf(w.String())
-		back.Spec = w.Spec
-		if err != nil || back != w {
-			t.Fatalf("%q: %+v reads back from %q as %+v, %v", spec, w, w.String(), back, err)
-		}
+	// Spec is the text as given: the normal form differs from it.
+	parse := func(s string) (WhatIf, error) {
+		w, err := ParseWhatIf(s)
+		w.Spec = ""
+		return w, err
+	}
+	fuzzRoundTrip(f, parse, func(w WhatIf) bool {
+		return w.Factor >= 0 && !math.IsInf(w.Factor, 0) && (w.Factor == 1 || w.Shift == 0)
 	})
 }
 
 func FuzzGate(f *testing.F) {
 	seed(f, "gate", "p99>+10%", "mean>5ms", "p50 > +250us", "P95>250µs", "p99>0ns")
-	f.Fuzz(func(t *testing.T, s string) {
-		g, err := ParseGate(s)
-		checkSyntaxError(t, err, s)
-		if err != nil {
-			return
-		}
-		if g.Pct < 0 || g.Ns < 0 || math.IsInf(g.Pct, 0) {
-			t.Fatalf("%q: %+v", s, g)
-		}
-		if back, err := ParseGate(g.String()); err != nil || back != g {
-			t.Fatalf("%q: %+v reads back from %q as %+v, %v", s, g, g.String(), back, err)
-		}
-	})
+	fuzzRoundTrip(f, ParseGate, func(g Gate) bool { return g.Pct >= 0 && g.Ns >= 0 && !math.IsInf(g.Pct, 0) })
 }
 
-// checkBand: the band reads back, and keeps a rank range within n.
-func checkBand(t *testing.T, s string, b Band) {
-	t.Helper()
-	if back, err := ParseBand(b.String()); err != nil || back != b {
-		t.Fatalf("%q: %+v reads back from %q as %+v, %v", s, b, b.String(), back, err)
-	}
+// validBand: the band keeps a non-empty rank range within n requests.
+func validBand(b Band) bool {
 	for _, n := range []int{0, 1, 7, 100, 1001} {
 		if from, to := b.Ranks(n); from < 0 || from > to || to > n || n > 0 && from == to {
-			t.Fatalf("%q: %s of %d keeps [%d, %d)", s, b, n, from, to)
+			return false
 		}
 	}
+	return true
 }
 
 func FuzzBand(f *testing.F) {
 	seed(f, "band", "p95-p100", "p99.9-p100", "p0-p50", " p25 - p75 ")
-	f.Fuzz(func(t *testing.T, s string) {
-		b, err := ParseBand(s)
-		checkSyntaxError(t, err, s)
-		if err == nil {
-			checkBand(t, s, b)
-		}
-	})
+	fuzzRoundTrip(f, ParseBand, validBand)
 }
 
+// FuzzSlowest: a band from --slowest reads back through ParseBand.
 func FuzzSlowest(f *testing.F) {
 	seed(f, "slowest", "1%", "0.1", "100%", "0.001%")
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := ParseSlowest(s)
 		checkSyntaxError(t, err, s)
-		if err == nil {
-			checkBand(t, s, b)
+		if err != nil {
+			return
+		}
+		if back, err := ParseBand(b.String()); err != nil || back != b || !validBand(b) {
+			t.Fatalf("%q: %+v reads back from %q as %+v, %v", s, b, b.String(), back, err)
 		}
 	})
 }
