@@ -18,9 +18,10 @@ import (
 //	          | ( "x" | "X" | "*" | "×" ) factor   duration times a number ≥ 0, e.g. x0.5
 //
 // duration is Go's (20ms, 1.5s, 500us); globs are those of glob.go ('*'
-// matches '/'). The change follows the last ':', so operations may contain
-// colons (a glob cannot: write ? for a colon). A call matches when every
-// selector matches its hop (caller service, callee, operation).
+// matches '/'). The change follows the last ':', so globs may contain
+// colons; a ',' always ends a selector (write ? for a comma in a name). A
+// call matches when every selector matches its hop (caller service,
+// callee, operation).
 type WhatIf struct {
 	// Spec is the text as given.
 	Spec string
