@@ -51,7 +51,7 @@ bench:
 # inputs are minimised for at most 5s: each run pays for a fresh sink.
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./tracefmt/ ./budget/; do \
+	@for pkg in ./tracefmt/ ./budget/ ./grammar/; do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
 		done; \

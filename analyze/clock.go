@@ -2,12 +2,11 @@ package analyze
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unsafe"
 
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -62,36 +61,7 @@ const (
 )
 
 // ClockAll is the ClockGranularity key that applies to every service.
-const ClockAll = "*"
-
-// ParseClockGranularity parses --clock-granularity values: "auto" (no
-// override), "SERVICE=DURATION" or "*=DURATION" (every service); a duration
-// of 0 forces an exact clock.
-func ParseClockGranularity(vals []string) (map[string]time.Duration, error) {
-	var m map[string]time.Duration
-	for _, v := range vals {
-		if v == "auto" {
-			continue
-		}
-		svc, d, ok := strings.Cut(v, "=")
-		svc = strings.TrimSpace(svc)
-		if !ok || svc == "" {
-			return nil, fmt.Errorf("--clock-granularity %q: want auto, SERVICE=DURATION or *=DURATION (e.g. web=1ms)", v)
-		}
-		dur, err := time.ParseDuration(strings.TrimSpace(d))
-		if err != nil && strings.TrimSpace(d) == "0" {
-			dur, err = 0, nil
-		}
-		if err != nil || dur < 0 {
-			return nil, fmt.Errorf("--clock-granularity %q: %q is not a duration of 0 or more (e.g. 1ms)", v, d)
-		}
-		if m == nil {
-			m = map[string]time.Duration{}
-		}
-		m[svc] = dur
-	}
-	return m, nil
-}
+const ClockAll = grammar.ClockAll
 
 // DetectClocks reports every service's clock granularity, sorted by
 // service: the coarsest candidate G such that at least 99 % of the

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
-	"unicode"
+
+	"hopbudget/grammar"
 )
 
 // Comparing two sets of traces (before and after a deploy): per endpoint
@@ -28,7 +27,7 @@ type CompareOptions struct {
 	Alpha float64
 	// Gates: a significant change of an endpoint or hop that exceeds any
 	// of them is a regression and fails the comparison.
-	Gates []Gate
+	Gates []grammar.Gate
 	// NoCorrection judges each p-value on its own against Alpha, as
 	// benchstat does. By default they are Holm-adjusted over all the
 	// endpoints and hops compared (see Comparison.Correction).
@@ -99,6 +98,7 @@ const (
 	numMetrics
 )
 
+// metricNames are the metrics by name, as grammar.GateMetrics names them.
 var metricNames = [numMetrics]string{"p50", "p95", "p99", "mean"}
 
 // Deltas are after − before per metric, in µs.
@@ -453,34 +453,11 @@ func minUTestP(n1, n2 int) float64 {
 	return min(1, 2/c)
 }
 
-// Gate is one --fail-on rule: a metric growing by more than a threshold,
-// relative (percent of the base value) or absolute.
-//
-// Grammar (spaces allowed between tokens; several rules are ORed):
-//
-//	rule      = metric ">" threshold
-//	metric    = "p50" | "p95" | "p99" | "mean"
-//	threshold = ["+"] number ( "%" | unit )
-//	unit      = "ns" | "us" | "µs" | "ms" | "s"
-//
-// e.g. "p99>+10%", "mean>5ms", "p50 > +250us". A change fails a gate when
-// after − before of the metric exceeds the threshold (for a percentage: of
-// before; from 0, any growth does) and its confidence interval lies above
-// zero (see GateCheck).
-type Gate struct {
-	Metric   string
-	Relative bool
-	Pct      float64 // Relative
-	Ns       int64   // absolute
-	metric   int
-	text     string // threshold as written, normalised
-}
-
-// String is the gate as ParseGate reads it, normalised: "p99>+10%".
-func (g Gate) String() string { return g.Metric + ">+" + g.text }
-
-func (g Gate) exceeded(b, a *Stats) bool {
-	before, after := b.ns[g.metric], a.ns[g.metric]
+// gateExceeded reports whether a change from b to a is beyond g's
+// threshold: for a percentage, of before (from 0, any growth is).
+func gateExceeded(g grammar.Gate, b, a *Stats) bool {
+	m := gateMetric(g)
+	before, after := b.ns[m], a.ns[m]
 	if g.Relative {
 		if before <= 0 {
 			return after > before
@@ -490,78 +467,8 @@ func (g Gate) exceeded(b, a *Stats) bool {
 	return after-before > g.Ns
 }
 
-var gateUnits = []struct {
-	name string
-	ns   float64
-}{{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}}
-
-// ParseGate reads one rule (see Gate). Errors quote the rule, say where
-// it went wrong and what would have been valid there.
-func ParseGate(s string) (Gate, error) {
-	pos := 0
-	fail := func(what, want string) (Gate, error) {
-		found := "the end"
-		if pos < len(s) {
-			found = strconv.Quote(s[pos:])
-		}
-		return Gate{}, fmt.Errorf("fail-on rule %q, column %d: %s: found %s, want %s", s, pos+1, what, found, want)
-	}
-	skip := func() {
-		for pos < len(s) && s[pos] == ' ' {
-			pos++
-		}
-	}
-	skip()
-	var g Gate
-	start := pos
-	for pos < len(s) && (unicode.IsLetter(rune(s[pos])) || unicode.IsDigit(rune(s[pos]))) {
-		pos++
-	}
-	name := strings.ToLower(s[start:pos])
-	g.metric = slices.Index(metricNames[:], name)
-	if g.metric < 0 {
-		pos = start
-		return fail("unknown metric", "one of p50, p95, p99, mean")
-	}
-	g.Metric = name
-	skip()
-	if pos >= len(s) || s[pos] != '>' {
-		return fail("missing comparison", `">" (a gate fails on growth)`)
-	}
-	pos++
-	skip()
-	if pos < len(s) && s[pos] == '+' {
-		pos++
-	}
-	start = pos
-	for pos < len(s) && (s[pos] >= '0' && s[pos] <= '9' || s[pos] == '.') {
-		pos++
-	}
-	num := s[start:pos]
-	v, err := strconv.ParseFloat(num, 64)
-	if num == "" || err != nil {
-		pos = start
-		return fail("missing threshold", "a non-negative number, e.g. +10% or +5ms")
-	}
-	unitAt := pos
-	unit := strings.TrimSpace(s[pos:])
-	pos = len(s)
-	if unit == "%" {
-		g.Relative, g.Pct = true, v
-		g.text = num + "%"
-		return g, nil
-	}
-	for _, u := range gateUnits {
-		if unit == u.name {
-			g.Ns = int64(math.Round(v * u.ns))
-			g.text = num + u.name
-			return g, nil
-		}
-	}
-	pos = unitAt
-	skip()
-	return fail("unknown unit", "% or a duration unit: ns, us, µs, ms, s")
-}
+// gateMetric is the index in Stats of the gate's metric.
+func gateMetric(g grammar.Gate) int { return slices.Index(metricNames[:], g.Metric) }
 
 // SortChanges orders changes for display: regressions and significant
 // changes first, then by the size of the p99 change; ties keep the input

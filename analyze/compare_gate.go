@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"hopbudget/grammar"
 )
 
 // The verdict rule of a comparison, one for every output:
@@ -62,10 +64,11 @@ const bootstrapReps = 10_000
 // checkGates holds ch to the gates; level is the confidence of each
 // interval; key seeds the bootstrap, so that an item's interval does not
 // depend on which other items are compared.
-func checkGates(ch *Change, b, a []int64, gates []Gate, level float64, key string) {
+func checkGates(ch *Change, b, a []int64, gates []grammar.Gate, level float64, key string) {
 	for _, g := range gates {
-		gc := GateCheck{Rule: g.String(), Metric: g.Metric, Exceeded: g.exceeded(ch.Before, ch.After)}
-		before, after := ch.Before.ns[g.metric], ch.After.ns[g.metric]
+		m := gateMetric(g)
+		gc := GateCheck{Rule: g.String(), Metric: g.Metric, Exceeded: gateExceeded(g, ch.Before, ch.After)}
+		before, after := ch.Before.ns[m], ch.After.ns[m]
 		gc.DeltaUs = us(after) - us(before)
 		if before != 0 {
 			v := 100 * float64(after-before) / float64(before)
@@ -73,11 +76,11 @@ func checkGates(ch *Change, b, a []int64, gates []Gate, level float64, key strin
 		}
 		if gc.Exceeded {
 			var lo, hi float64
-			if g.metric == metricMean {
+			if m == metricMean {
 				lo, hi = welchInterval(b, a, level)
 				gc.Method = "welch"
 			} else {
-				p := []int{50, 95, 99}[g.metric]
+				p := []int{50, 95, 99}[m]
 				lo, hi = bootstrapInterval(b, a, p, level, key+"\x00"+g.Metric)
 				gc.Method = "bootstrap"
 			}

@@ -2,53 +2,14 @@ package analyze
 
 import (
 	"fmt"
-	"hopbudget/tracefmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
-)
 
-func TestParseGate(t *testing.T) {
-	good := []struct {
-		in, norm string
-		rel      bool
-		pct      float64
-		ns       int64
-	}{
-		{"p99>+10%", "p99>+10%", true, 10, 0},
-		{"p50 > 2.5%", "p50>+2.5%", true, 2.5, 0},
-		{" mean>+5ms ", "mean>+5ms", false, 0, 5_000_000},
-		{"P95>250us", "p95>+250us", false, 0, 250_000},
-		{"p95>+250µs", "p95>+250µs", false, 0, 250_000},
-		{"p99>1s", "p99>+1s", false, 0, 1_000_000_000},
-		{"p99>0ns", "p99>+0ns", false, 0, 0},
-	}
-	for _, tc := range good {
-		g, err := ParseGate(tc.in)
-		if err != nil {
-			t.Errorf("%q: %v", tc.in, err)
-			continue
-		}
-		if g.String() != tc.norm || g.Relative != tc.rel || g.Pct != tc.pct || g.Ns != tc.ns {
-			t.Errorf("%q: got %s %+v", tc.in, g, g)
-		}
-	}
-	bad := []struct{ in, want string }{
-		{"p98>+10%", `fail-on rule "p98>+10%", column 1: unknown metric: found "p98>+10%", want one of p50, p95, p99, mean`},
-		{"p99<+10%", `fail-on rule "p99<+10%", column 4: missing comparison: found "<+10%", want ">" (a gate fails on growth)`},
-		{"p99>+10", `fail-on rule "p99>+10", column 8: unknown unit: found the end, want % or a duration unit: ns, us, µs, ms, s`},
-		{"p99>+10 min", `fail-on rule "p99>+10 min", column 9: unknown unit: found "min", want % or a duration unit`},
-		{"p99>-10%", `column 5: missing threshold: found "-10%", want a non-negative number`},
-		{"", `fail-on rule "", column 1: unknown metric: found the end`},
-	}
-	for _, tc := range bad {
-		_, err := ParseGate(tc.in)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: got error %v, want it to contain %q", tc.in, err, tc.want)
-		}
-	}
-}
+	"hopbudget/grammar"
+	"hopbudget/tracefmt"
+)
 
 // ms builds ascending samples in ns from values in ms.
 func ms(vs ...float64) []int64 {
@@ -90,9 +51,9 @@ func TestCompare(t *testing.T) {
 			{From: "api", To: "cache", Operation: "get", Samples: rangeMs(100, 2, 0.01)},
 		},
 	}
-	p99, _ := ParseGate("p99>+10%")
-	abs, _ := ParseGate("p50>+1.5ms")
-	c := Compare(base, cand, CompareOptions{Gates: []Gate{p99, abs}})
+	p99, _ := grammar.ParseGate("p99>+10%")
+	abs, _ := grammar.ParseGate("p50>+1.5ms")
+	c := Compare(base, cand, CompareOptions{Gates: []grammar.Gate{p99, abs}})
 	if c.Compared != 3 || c.Significant != 2 || !c.Failed || c.Correction != CorrectionHolm {
 		t.Fatalf("compared %d, significant %d, failed %v, correction %s", c.Compared, c.Significant, c.Failed, c.Correction)
 	}
@@ -152,9 +113,9 @@ func TestCompareTailOfTwoIsNoRegression(t *testing.T) {
 		cand[i] = int64(float64(base[i]) * 0.79) // 21% faster
 	}
 	cand[n-2], cand[n-1] = int64(float64(base[n-2])*1.256), int64(float64(base[n-1])*1.256)
-	gate, _ := ParseGate("p99>+10%")
+	gate, _ := grammar.ParseGate("p99>+10%")
 	c := Compare(&Report{Hops: []Hop{{From: "a", To: "b", Operation: "x", Samples: base}}},
-		&Report{Hops: []Hop{{From: "a", To: "b", Operation: "x", Samples: cand}}}, CompareOptions{Gates: []Gate{gate}})
+		&Report{Hops: []Hop{{From: "a", To: "b", Operation: "x", Samples: cand}}}, CompareOptions{Gates: []grammar.Gate{gate}})
 	h := c.Hops[0]
 	if *h.DeltaPct.P99 < 25 || *h.DeltaPct.P50 > -20 {
 		t.Fatalf("fixture: p50 %+.1f%%, p99 %+.1f%%", *h.DeltaPct.P50, *h.DeltaPct.P99)
@@ -185,9 +146,9 @@ func TestCompareTailRegression(t *testing.T) {
 			cand[i] = int64(float64(base[i]) * 1.5)
 		}
 	}
-	gate, _ := ParseGate("p99>+10%")
+	gate, _ := grammar.ParseGate("p99>+10%")
 	c := Compare(&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: base}}},
-		&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: cand}}}, CompareOptions{Gates: []Gate{gate}})
+		&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: cand}}}, CompareOptions{Gates: []grammar.Gate{gate}})
 	e := c.Endpoints[0]
 	g := e.Gates[0]
 	if e.Shift != VerdictFaster || !e.Significant {
@@ -200,7 +161,7 @@ func TestCompareTailRegression(t *testing.T) {
 	}
 	// Deterministic: the same interval every time.
 	c2 := Compare(&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: base}}},
-		&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: cand}}}, CompareOptions{Gates: []Gate{gate}})
+		&Report{Endpoints: []Endpoint{{Service: "s", Operation: "o", Samples: cand}}}, CompareOptions{Gates: []grammar.Gate{gate}})
 	if g2 := c2.Endpoints[0].Gates[0]; *g2.CILowUs != *g.CILowUs || *g2.CIHighUs != *g.CIHighUs {
 		t.Errorf("intervals differ between runs: %d…%d, %d…%d", *g.CILowUs, *g.CIHighUs, *g2.CILowUs, *g2.CIHighUs)
 	}

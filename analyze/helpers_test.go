@@ -10,10 +10,10 @@ import (
 	"runtime"
 	"testing"
 
-	"hopbudget/tracefmt"
-
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"hopbudget/tracefmt"
 )
 
 // repoRoot is the module root (two levels above this file's directory).

@@ -134,7 +134,7 @@ func TestLayoutFlags(t *testing.T) {
 
 func TestBuildProfilesMatchesBuildProfile(t *testing.T) {
 	traces, _ := generate(t, "-scenario", "mixed", "-traces", "300", "-seed", "11", "-orphans", "0.05")
-	bands := []Band{{95, 100}, {}, {0, 50}, {99, 100}}
+	bands := []Band{{Lo: 95, Hi: 100}, {}, {Lo: 0, Hi: 50}, {Lo: 99, Hi: 100}}
 	opts := DefaultOptions()
 	ps := mustBuildProfiles(traces, opts, bands)
 	for k, b := range bands {

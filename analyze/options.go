@@ -60,7 +60,7 @@ type Options struct {
 	WhatIf []WhatIf
 	// ClockGranularity overrides the detected clock granularity of
 	// services (key ClockAll: every service); 0 forces an exact clock. See
-	// clock.go and ParseClockGranularity.
+	// clock.go and grammar.ParseClockGranularity.
 	ClockGranularity map[string]time.Duration
 	// Workers is the number of goroutines for per-trace work; <= 0 means
 	// GOMAXPROCS. Results do not depend on it.

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -54,71 +54,9 @@ func ParseSampleType(s string) (int, error) {
 	return 0, fmt.Errorf("unknown sample type %q: want %s", s, strings.Join(SampleTypes[:], ", "))
 }
 
-// Band selects, per endpoint, the requests whose duration rank lies in a
-// percentile range (the tail-latency profiles CRISP popularised). With n
-// requests ordered by duration (ties: input order), it keeps ranks
-// ⌊Lo·n/100⌋+1 … ⌈Hi·n/100⌉ (1-based), so p95-p100 of 100 requests is the
-// 5 slowest and p99-p100 of 10 requests the slowest one. The zero value
-// keeps everything.
-type Band struct{ Lo, Hi float64 }
-
-func (b Band) all() bool { return b == Band{} || b.Lo <= 0 && b.Hi >= 100 }
-
-// String is the band as ParseBand reads it, e.g. "p95-p100".
-func (b Band) String() string {
-	if b == (Band{}) {
-		return "p0-p100"
-	}
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-	return "p" + f(b.Lo) + "-p" + f(b.Hi)
-}
-
-// ParseBand reads "pLO-pHI" (e.g. p95-p100, p99.9-p100, p0-p50), 0 <= LO <
-// HI <= 100, with up to three decimals.
-func ParseBand(s string) (Band, error) {
-	bad := func(why string) (Band, error) {
-		return Band{}, fmt.Errorf("percentile band %q: %s (want pLO-pHI, e.g. p95-p100)", s, why)
-	}
-	lo, hi, ok := strings.Cut(s, "-")
-	if !ok {
-		return bad("no '-'")
-	}
-	parse := func(x string) (float64, bool) {
-		x = strings.TrimPrefix(strings.TrimSpace(x), "p")
-		v, err := strconv.ParseFloat(x, 64)
-		return v, err == nil && v >= 0 && v <= 100 && !math.IsNaN(v) && math.Round(v*1000) == v*1000
-	}
-	l, ok1 := parse(lo)
-	h, ok2 := parse(hi)
-	switch {
-	case !ok1 || !ok2:
-		return bad("each bound a percentile from 0 to 100, up to three decimals")
-	case l >= h:
-		return bad("the low bound must be below the high one")
-	}
-	return Band{l, h}, nil
-}
-
-// ParseSlowest reads "X%" (or "X"): the slowest X percent of each
-// endpoint's requests, i.e. the band p(100−X)-p100; at least one request
-// when there are any.
-func ParseSlowest(s string) (Band, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || !(v > 0 && v <= 100) || math.Round(v*1000) != v*1000 {
-		return Band{}, fmt.Errorf("slowest %q: want a percentage above 0 and at most 100, e.g. 1%%", s)
-	}
-	return Band{Lo: (100_000 - math.Round(v*1000)) / 1000, Hi: 100}, nil
-}
-
-// keep returns the 0-based rank range [from, to) the band keeps of n.
-func (b Band) keep(n int) (from, to int) {
-	if b.all() {
-		return 0, n
-	}
-	lo, hi := int64(math.Round(b.Lo*1000)), int64(math.Round(b.Hi*1000))
-	nn := int64(n)
-	return int(lo * nn / 100_000), int((hi*nn + 99_999) / 100_000)
-}
+// Band selects the requests a profile covers, per endpoint, by duration
+// rank; its syntax (--percentile-band, --slowest) is grammar's.
+type Band = grammar.Band
 
 // ProfileMaxDepth caps a stack's frames: the first ProfileMaxDepth frames
 // of a stack are kept and every span deeper is attributed to one more
@@ -436,7 +374,7 @@ func selectBand(p *Profile, outs []profChunk, band Band) map[int32]bool {
 			}
 			return cmp.Compare(a.ti, b.ti)
 		})
-		from, to := band.keep(len(ts))
+		from, to := band.Ranks(len(ts))
 		e := ProfileEndpoint{Service: k.a, Operation: k.b, Requests: len(ts), Kept: max(0, to-from)}
 		if e.Kept > 0 {
 			e.MinNs, e.MaxNs = ts[from].dur, ts[to-1].dur
@@ -628,7 +566,7 @@ func (p *Profile) Path(i int, buf []int32) []int32 {
 // the traces. Only whole-band profiles merge (a band keeps a share of each
 // endpoint's requests: shares of parts are not a share of the whole).
 func MergeProfiles(a, b *Profile) (*Profile, error) {
-	if !a.Band.all() || !b.Band.all() {
+	if !a.Band.All() || !b.Band.All() {
 		return nil, fmt.Errorf("only profiles of every request merge (bands %s and %s)", a.Band, b.Band)
 	}
 	p := &Profile{Band: a.Band, Samples: 0, Truncated: a.Truncated + b.Truncated, Traces: a.Traces + b.Traces, Counts: a.Counts}

@@ -2,6 +2,8 @@ package budget
 
 import (
 	"time"
+
+	"hopbudget/grammar"
 )
 
 // Budget is a parsed, validated budget file. Lines keep the file's order.
@@ -120,7 +122,7 @@ type FanIn struct {
 	Line    int
 }
 
-// Matcher selects spans by glob (see CheckGlob). An empty field matches
+// Matcher selects spans by glob (see grammar.CheckGlob). An empty field matches
 // anything; parsed matchers always have at least one field set.
 type Matcher struct {
 	Service, Operation string // endpoints, fan-in, a layer's endpoint
@@ -144,7 +146,7 @@ func (m Matcher) MatchHop(from, to, op, stmt string) bool {
 }
 
 func globOrAny(pattern, name string) bool {
-	return pattern == "" || MatchGlob(pattern, name)
+	return pattern == "" || grammar.MatchGlob(pattern, name)
 }
 
 // endpointText shows an endpoint matcher as "frontend: POST /checkout",

@@ -2,9 +2,9 @@
 // down a latency target for each endpoint and a slice of it for each hop,
 // layer and fan-in, for `hopbudget check` (and `report --budget`, `record
 // --budget`) to hold traces to. Parsing and validating the file (Load,
-// Parse) needs nothing from the rest of hopbudget; Evaluate holds an
+// Parse) needs only the globs of package grammar; Evaluate holds an
 // analyze.Report to it (see Checking), so the package imports analyze and
-// nothing else of hopbudget.
+// grammar and nothing else of hopbudget.
 //
 // # Example
 //
@@ -189,10 +189,11 @@
 //	\c       the character c itself (for a literal *, ?, [ or \)
 //
 // This is path.Match with '/' as an ordinary character, since operation
-// names such as "HTTP GET /dispatch" contain slashes. In YAML, quote values
-// that start with '*' (which otherwise starts an alias), and write
-// backslashes in single quotes ('GET /items\[0\]'), where YAML leaves them
-// alone.
+// names such as "HTTP GET /dispatch" contain slashes (grammar/glob.go has
+// the grammar and the matcher, shared with --endpoint and --what-if). In
+// YAML, quote values that start with '*' (which otherwise starts an
+// alias), and write backslashes in single quotes ('GET /items\[0\]'),
+// where YAML leaves them alone.
 //
 // # Values
 //

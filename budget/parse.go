@@ -16,6 +16,8 @@ import (
 	"unicode/utf16"
 
 	"go.yaml.in/yaml/v4"
+
+	"hopbudget/grammar"
 )
 
 // Load reads and parses the budget file at path. A file that cannot be read
@@ -767,7 +769,7 @@ func (p *parser) matcher(n *yaml.Node, path string, keys []string, example strin
 		if !ok {
 			continue
 		}
-		if err := CheckGlob(s); err != nil {
+		if err := grammar.CheckGlob(s); err != nil {
 			p.errorAt(e.val, join(path, k), "%v", err)
 			continue
 		}

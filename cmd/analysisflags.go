@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"hopbudget/analyze"
+	"hopbudget/grammar"
 )
 
 // analysisFlags are the flags that shape the analysis, shared by every
@@ -42,9 +45,9 @@ func (o *analysisFlags) options() (analyze.Options, error) {
 	if err != nil {
 		return analyze.Options{}, err
 	}
-	clocks, err := analyze.ParseClockGranularity(o.Clocks)
+	clocks, err := grammar.ParseClockGranularity(o.Clocks)
 	if err != nil {
-		return analyze.Options{}, err
+		return analyze.Options{}, fmt.Errorf("--clock-granularity: %v", err)
 	}
 	return analyze.Options{CriticalPath: mode, NoSkewAdjust: !o.SkewAdjust, Endpoint: filter, Workers: o.Workers,
 		ClockGranularity: clocks}, nil

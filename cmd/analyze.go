@@ -3,12 +3,11 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"hopbudget/analyze"
-	"hopbudget/budget"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -51,30 +50,17 @@ error rate and critical-path share. Percentiles are exact (nearest rank).`,
 	return c
 }
 
-// endpointFilter parses SERVICE:OPERATION (either side a glob; no colon
-// means any operation of that service).
+// endpointFilter reads --endpoint (grammar.Endpoint); "" selects every
+// endpoint.
 func endpointFilter(spec string) (func(service, op string) bool, error) {
 	if spec == "" {
 		return nil, nil
 	}
-	svc, op, found := strings.Cut(spec, ":")
-	if !found {
-		op = "*"
+	e, err := grammar.ParseEndpoint(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--endpoint: %v", err)
 	}
-	if svc == "" {
-		svc = "*"
-	}
-	if op == "" {
-		op = "*"
-	}
-	for _, g := range []string{svc, op} {
-		if err := budget.CheckGlob(g); err != nil {
-			return nil, fmt.Errorf("--endpoint %q: %v", spec, err)
-		}
-	}
-	return func(service, operation string) bool {
-		return budget.MatchGlob(svc, service) && budget.MatchGlob(op, operation)
-	}, nil
+	return e.Match, nil
 }
 
 func (o *AnalyzeOptions) analyzeOptions() (analyze.Options, error) {

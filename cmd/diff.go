@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hopbudget/analyze"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -117,11 +118,11 @@ Exit codes: 0 no gate failed; 1 a regression by a --fail-on rule; 2 bad usage or
 }
 
 // gates parses --fail-on.
-func (o *DiffOptions) gates() ([]analyze.Gate, error) {
-	var gs []analyze.Gate
+func (o *DiffOptions) gates() ([]grammar.Gate, error) {
+	var gs []grammar.Gate
 	for _, flag := range o.FailOn {
 		for rule := range strings.SplitSeq(flag, ",") {
-			g, err := analyze.ParseGate(rule)
+			g, err := grammar.ParseGate(rule)
 			if err != nil {
 				return nil, fmt.Errorf("--fail-on: %v", err)
 			}

@@ -5,13 +5,14 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
 // addMaxDecompressedFlag declares --max-decompressed, the cap on each
 // compressed input's decompressed size (tracefmt.Options.MaxDecompressed).
 func addMaxDecompressedFlag(fs *pflag.FlagSet, v *string) {
-	fs.StringVar(v, "max-decompressed", tracefmt.FormatBytes(tracefmt.DefaultMaxDecompressed),
+	fs.StringVar(v, "max-decompressed", grammar.FormatBytes(tracefmt.DefaultMaxDecompressed),
 		"fail a compressed input that expands beyond this size (e.g. 512MiB, 200GiB; -1 for no limit)")
 }
 
@@ -24,7 +25,7 @@ func parseMaxDecompressed(v string) (int64, error) {
 	case "-1":
 		return -1, nil
 	}
-	n, err := tracefmt.ParseBytes(v)
+	n, err := grammar.ParseBytes(v)
 	if err == nil && n == 0 {
 		err = fmt.Errorf("0 would refuse every compressed input")
 	}

@@ -64,7 +64,7 @@ func TestMaxDecompressedFlag(t *testing.T) {
 		want string
 	}{
 		{"1KiB", ExitInputError, "decompressed size exceeds the limit of 1 KiB (--max-decompressed)"},
-		{"lots", ExitInputError, `--max-decompressed: bad size "lots"`},
+		{"lots", ExitInputError, `--max-decompressed: size "lots", column 1: no number`},
 		{"-1", ExitOK, ""},
 	} {
 		_, stderr, code := run(t, "", "analyze", "--max-decompressed", tc.val, "testdata/demo/checkout.otlp.jsonl.zst")

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hopbudget/analyze"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -93,13 +94,13 @@ func (o *ProfileOptions) band() (analyze.Band, error) {
 	case o.Band != "" && o.Slowest != "":
 		return analyze.Band{}, errors.New("--percentile-band and --slowest both choose the requests: give one")
 	case o.Band != "":
-		b, err := analyze.ParseBand(o.Band)
+		b, err := grammar.ParseBand(o.Band)
 		if err != nil {
 			return b, fmt.Errorf("--percentile-band: %v", err)
 		}
 		return b, nil
 	case o.Slowest != "":
-		b, err := analyze.ParseSlowest(o.Slowest)
+		b, err := grammar.ParseSlowest(o.Slowest)
 		if err != nil {
 			return b, fmt.Errorf("--slowest: %v", err)
 		}

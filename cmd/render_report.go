@@ -126,12 +126,16 @@ type statRow struct {
 	P50Us, P95Us, P99Us       int64
 	MaxUs                     int64
 	Extra                     []string // hop: network, errors, critical path
-	Budget                    []string
-	Status, StatusClass       string
-	Notes                     string
-	Exemplar                  string
-	Linked                    bool
-	Bars, Hist                template.HTML
+	// Hops: calls per trace (over the traces making the call), the mean
+	// shown and sorted on, p50, p99 and max below it.
+	CallsMean           float64
+	Calls, CallsDetail  string
+	Budget              []string
+	Status, StatusClass string
+	Notes               string
+	Exemplar            string
+	Linked              bool
+	Bars, Hist          template.HTML
 }
 
 type tailView struct {
@@ -267,6 +271,9 @@ func buildPage(in *reportInput) *pageView {
 		if h.NetworkCount > 0 {
 			net = "network p50 " + fmtUs(h.NetworkP50Us) + ", p99 " + fmtUs(h.NetworkP99Us)
 		}
+		c := h.CallsPerTrace
+		row.CallsMean, row.Calls = c.Mean, fmt.Sprintf("%.1f", c.Mean)
+		row.CallsDetail = fmt.Sprintf("p50 %d, p99 %d, max %d", c.P50, c.P99, c.Max)
 		row.Extra = []string{net, "errors " + pct(h.ErrorRate),
 			"critical path mean " + fmtUs(h.CriticalPathMeanUs) + ", p99 " + fmtUs(h.CriticalPathP99Us) + ", on the path in " + pct(h.OnPathFraction) + " of traces"}
 		row.budget(all)

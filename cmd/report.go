@@ -10,6 +10,7 @@ import (
 
 	"hopbudget/analyze"
 	"hopbudget/budget"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -89,7 +90,7 @@ func (o *ReportOptions) validate() (analyze.Band, error) {
 	case o.MinSamples < 1:
 		return analyze.Band{}, fmt.Errorf("--min-samples %d: want 1 or more", o.MinSamples)
 	}
-	b, err := analyze.ParseBand(o.Band)
+	b, err := grammar.ParseBand(o.Band)
 	if err != nil {
 		return b, fmt.Errorf("--percentile-band: %v", err)
 	}

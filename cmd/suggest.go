@@ -3,15 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"hopbudget/analyze"
-	"hopbudget/budget"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -120,94 +117,12 @@ type suggestJSON struct {
 	WhatIf         []analyze.WhatIfResult `json:"whatIf,omitempty"`
 }
 
-// parseWhatIf reads one --what-if value:
-//
-//	what-if   = selectors ":" change
-//	selectors = selector { "," selector }
-//	selector  = ( "from" | "to" | "operation" | "op" ) "=" glob
-//	change    = ( "-" | "+" ) duration      shorter or longer by, e.g. -20ms, +1.5ms
-//	          | ( "x" | "*" | "×" ) factor  duration times a number ≥ 0, e.g. x0.5
-//
-// duration is Go's (20ms, 1.5s, 500us); globs are the budget file's ('*'
-// matches '/'). The change follows the last ':', so operations may contain
-// colons. A call matches when every selector matches its hop (caller
-// service, callee, operation).
+// parseWhatIf reads one --what-if value (grammar.WhatIf) into the
+// analysis' change.
 func parseWhatIf(spec string) (analyze.WhatIf, error) {
-	bad := func(format string, a ...any) (analyze.WhatIf, error) {
-		return analyze.WhatIf{}, fmt.Errorf("--what-if %q: %s", spec, fmt.Sprintf(format, a...))
+	w, err := grammar.ParseWhatIf(spec)
+	if err != nil {
+		return analyze.WhatIf{}, fmt.Errorf("--what-if: %v", err)
 	}
-	i := strings.LastIndexByte(spec, ':')
-	if i < 0 {
-		return bad(`want SELECTORS:CHANGE, e.g. "to=pricing:-20ms" or "from=frontend,operation=GET*:x0.5"`)
-	}
-	sel, change := spec[:i], spec[i+1:]
-	if strings.TrimSpace(sel) == "" {
-		return bad("no selector before ':': want from=, to= or operation= (e.g. to=pricing)")
-	}
-	globs := map[string]string{}
-	for _, part := range strings.Split(sel, ",") {
-		k, v, ok := strings.Cut(part, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok {
-			return bad("selector %q: want KEY=GLOB with KEY from, to or operation", part)
-		}
-		if k == "op" {
-			k = "operation"
-		}
-		switch k {
-		case "from", "to", "operation":
-		default:
-			return bad("unknown selector %q: want from, to or operation", k)
-		}
-		if _, dup := globs[k]; dup {
-			return bad("selector %q given twice", k)
-		}
-		if v == "" {
-			return bad("selector %s= has no value: want a name or glob", k)
-		}
-		if err := budget.CheckGlob(v); err != nil {
-			return bad("selector %s: %v", k, err)
-		}
-		globs[k] = v
-	}
-	w := analyze.WhatIf{Spec: spec, Factor: 1}
-	change = strings.TrimSpace(change)
-	const wantChange = "want -DURATION or +DURATION (e.g. -20ms) or xFACTOR (e.g. x0.5)"
-	switch {
-	case change == "":
-		return bad("no change after ':': %s", wantChange)
-	case change[0] == '-' || change[0] == '+':
-		d, err := time.ParseDuration(change[1:])
-		if err != nil || d < 0 || strings.HasPrefix(change[1:], "-") || strings.HasPrefix(change[1:], "+") {
-			return bad("bad duration %q: want a number with a unit (ns, us, ms, s), e.g. -20ms", change)
-		}
-		if change[0] == '-' {
-			d = -d
-		}
-		w.Shift = d
-	case factorPrefix(change) > 0:
-		f, err := strconv.ParseFloat(change[factorPrefix(change):], 64)
-		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-			return bad("bad factor %q: want x and a number ≥ 0, e.g. x0.5", change)
-		}
-		w.Factor = f
-	default:
-		return bad("bad change %q: %s", change, wantChange)
-	}
-	from, to, op := globs["from"], globs["to"], globs["operation"]
-	w.Match = func(f, t, o string) bool {
-		return (from == "" || budget.MatchGlob(from, f)) && (to == "" || budget.MatchGlob(to, t)) &&
-			(op == "" || budget.MatchGlob(op, o))
-	}
-	return w, nil
-}
-
-// factorPrefix is the length of the x, X, * or × starting s, else 0.
-func factorPrefix(s string) int {
-	for _, p := range []string{"x", "X", "*", "×"} {
-		if strings.HasPrefix(s, p) {
-			return len(p)
-		}
-	}
-	return 0
+	return analyze.WhatIf{Spec: spec, Match: w.Match, Factor: w.Factor, Shift: w.Shift}, nil
 }

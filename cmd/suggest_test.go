@@ -2,9 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
-	"time"
 )
 
 func TestSuggestGolden(t *testing.T) {
@@ -46,66 +44,5 @@ func TestAnalyzeJSONCarriesCandidates(t *testing.T) {
 	}
 	if len(ad.Parallelizable) < 10 || string(ad.Parallelizable) != string(sd.Parallelizable) {
 		t.Errorf("analyze: %s\nsuggest: %s", ad.Parallelizable, sd.Parallelizable)
-	}
-}
-
-func TestParseWhatIf(t *testing.T) {
-	type call struct{ from, to, op string }
-	pricing := call{"order-service", "pricing", "GetPrice"}
-	tests := []struct {
-		spec    string
-		err     string // substring; "" = valid
-		factor  float64
-		shift   time.Duration
-		match   []call
-		nomatch []call
-	}{
-		{spec: "to=pricing:-20ms", factor: 1, shift: -20 * time.Millisecond, match: []call{pricing}, nomatch: []call{{"x", "pricing2", "GetPrice"}}},
-		{spec: "to=recommendations:x0.5", factor: 0.5, match: []call{{"frontend", "recommendations", "List"}}, nomatch: []call{pricing}},
-		{spec: "from=frontend,operation=GET *:×2", factor: 2, match: []call{{"frontend", "api", "GET /a/b"}}, nomatch: []call{{"frontend", "api", "POST /a"}, {"edge", "api", "GET /"}}},
-		{spec: "op=db:query:+1.5ms", factor: 1, shift: 1500 * time.Microsecond, match: []call{{"a", "b", "db:query"}}},
-		{spec: "to=pricing , from=order-*:*0", factor: 0, match: []call{pricing}},
-		{spec: "to=pricing:X1", factor: 1, match: []call{pricing}},
-		{spec: "to=pricing", err: `want SELECTORS:CHANGE, e.g. "to=pricing:-20ms"`},
-		{spec: ":-20ms", err: "no selector before ':'"},
-		{spec: "service=pricing:-20ms", err: `unknown selector "service": want from, to or operation`},
-		{spec: "pricing:-20ms", err: `selector "pricing": want KEY=GLOB`},
-		{spec: "to=:-20ms", err: "selector to= has no value"},
-		{spec: "to=a,to=b:-20ms", err: `selector "to" given twice`},
-		{spec: "to=[x:-20ms", err: "bad glob"},
-		{spec: "to=pricing:", err: "no change after ':': want -DURATION or +DURATION (e.g. -20ms) or xFACTOR (e.g. x0.5)"},
-		{spec: "to=pricing:-20", err: `bad duration "-20": want a number with a unit`},
-		{spec: "to=pricing:--20ms", err: "bad duration"},
-		{spec: "to=pricing:20ms", err: `bad change "20ms"`},
-		{spec: "to=pricing:x-1", err: `bad factor "x-1": want x and a number ≥ 0`},
-		{spec: "to=pricing:xx2", err: "bad factor"},
-		{spec: "to=pricing:xNaN", err: "bad factor"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.spec, func(t *testing.T) {
-			w, err := parseWhatIf(tc.spec)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), `"`+tc.spec+`"`) {
-					t.Errorf("error %v, want one quoting the input and containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if w.Spec != tc.spec || w.Factor != tc.factor || w.Shift != tc.shift {
-				t.Errorf("got %+v", w)
-			}
-			for _, c := range tc.match {
-				if !w.Match(c.from, c.to, c.op) {
-					t.Errorf("%v does not match", c)
-				}
-			}
-			for _, c := range tc.nomatch {
-				if w.Match(c.from, c.to, c.op) {
-					t.Errorf("%v matches", c)
-				}
-			}
-		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"hopbudget/grammar"
 )
 
 // decodeOTLPProtoStream reads the collector file exporter's length-prefixed
@@ -105,7 +107,7 @@ func (c *recordCodec) record(d *otlpProtoDecoder) error {
 		if n > limit {
 			if limit < pbMaxMessage {
 				return p.errAt(start, "", "%s records: decompressed size exceeds the limit of %s (--max-decompressed)",
-					kind, FormatBytes(c.k.expandCap))
+					kind, grammar.FormatBytes(c.k.expandCap))
 			}
 			return p.errAt(start, "", "%s record expands beyond the 1 GiB limit", kind)
 		}

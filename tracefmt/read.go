@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"hopbudget/grammar"
 )
 
 // Options control Read.
@@ -56,47 +57,9 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.n > c.max {
-		return n - int(c.n-c.max), fmt.Errorf("%s: decompressed size exceeds the limit of %s (--max-decompressed)", c.kind, FormatBytes(c.max))
+		return n - int(c.n-c.max), fmt.Errorf("%s: decompressed size exceeds the limit of %s (--max-decompressed)", c.kind, grammar.FormatBytes(c.max))
 	}
 	return n, err
-}
-
-// FormatBytes writes a byte count in the units ParseBytes reads.
-func FormatBytes(n int64) string {
-	for _, u := range []struct {
-		s string
-		v int64
-	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n >= u.v && n%u.v == 0 {
-			return fmt.Sprintf("%d %s", n/u.v, u.s)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// ParseBytes reads a size such as 512MiB, 64GiB, 10GB or 1048576.
-func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("bad size %q: want a number with an optional unit (KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s)
-	}
-	v, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("bad size %q: %v", s, err)
-	}
-	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GIB": 1 << 30,
-		"T": 1 << 40, "TIB": 1 << 40, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.ToUpper(strings.TrimSpace(t[i:]))]
-	if mult == 0 {
-		return 0, fmt.Errorf("bad size %q: unknown unit %q", s, t[i:])
-	}
-	if v > math.MaxInt64/mult {
-		return 0, fmt.Errorf("bad size %q: too large", s)
-	}
-	return v * mult, nil
 }
 
 // DefaultFIFOWait is how long Read waits for a named pipe's writer.

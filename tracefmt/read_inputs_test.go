@@ -192,16 +192,3 @@ func TestReadLongTokensAndBombs(t *testing.T) {
 		}
 	})
 }
-
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"1048576": 1 << 20, "512MiB": 512 << 20, "64GiB": 64 << 30, "10GB": 10e9, "2 TiB": 2 << 40, "1k": 1024} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "GiB", "12XB", "99999999999TiB"} {
-		if _, err := ParseBytes(bad); err == nil {
-			t.Errorf("ParseBytes(%q): no error", bad)
-		}
-	}
-}
