@@ -134,7 +134,14 @@ func newBudgetIndex(r *budget.Result) budgetIndex {
 // ("service: operation", "from → to: operation"): for people only; budget
 // lines are found by budgetIndex's structured keys.
 func endpointKey(service, op string) string { return service + ": " + op }
-func hopKey(h *analyze.Hop) string          { return h.From + " → " + h.To + ": " + h.Operation }
+
+func hopKey(h *analyze.Hop) string {
+	name := h.From + " → " + h.To + ": " + h.Operation
+	if h.Statement != "" {
+		name += " [" + h.Statement + "]" // as the analyze table: hops differing by query alone
+	}
+	return name
+}
 
 // endpoint returns the lines on an endpoint's duration: its targets and
 // slow-request budgets (layers are per endpoint too, but on the calls
