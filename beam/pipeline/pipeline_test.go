@@ -1,0 +1,372 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"hopbudget/analyze"
+	"hopbudget/beam/internal/summary"
+	"hopbudget/tracefmt"
+)
+
+// Every pipeline here runs on Prism, in this process.
+func TestMain(m *testing.M) {
+	ptest.MainWithDefault(m, "prism")
+}
+
+// sharedDir finds ../shared beside the repository (the CI layout) above the
+// working directory.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		cand := filepath.Join(d, "..", "shared")
+		if _, err := os.Stat(filepath.Join(cand, "tracegen", "main.go")); err == nil {
+			return filepath.Clean(cand)
+		}
+		if filepath.Dir(d) == d {
+			t.Skipf("../shared/tracegen not found above %s: the pipeline tests need tracegen data", wd)
+		}
+	}
+}
+
+var (
+	tracegenOnce sync.Once
+	tracegenBin  string
+	tracegenErr  error
+)
+
+// tracegen runs the generator (built once per test binary) into a new
+// temporary directory and returns it.
+func tracegen(t *testing.T, args ...string) string {
+	t.Helper()
+	shared := sharedDir(t)
+	tracegenOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hopbudget-beam-tracegen")
+		if err != nil {
+			tracegenErr = err
+			return
+		}
+		tracegenBin = filepath.Join(dir, "tracegen")
+		out, err := exec.Command("go", "build", "-C", filepath.Join(shared, "tracegen"), "-o", tracegenBin, ".").CombinedOutput()
+		if err != nil {
+			tracegenErr = fmt.Errorf("building tracegen: %v\n%s", err, out)
+		}
+	})
+	if tracegenErr != nil {
+		t.Fatal(tracegenErr)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(tracegenBin, append(args, "-o", dir)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tracegen %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return dir
+}
+
+// scatter rewrites an OTLP JSON Lines file into n files, dealing out the
+// spans round-robin, so that almost every trace has spans in several files
+// and only the shuffle brings a trace together. Each span keeps its
+// resource and scope (the JSON is moved, not re-encoded).
+func scatter(t *testing.T, src, dir, prefix string, n int) {
+	t.Helper()
+	type scopeSpans struct {
+		Scope json.RawMessage   `json:"scope,omitempty"`
+		Spans []json.RawMessage `json:"spans"`
+	}
+	type resourceSpans struct {
+		Resource   json.RawMessage `json:"resource,omitempty"`
+		ScopeSpans []scopeSpans    `json:"scopeSpans"`
+	}
+	type request struct {
+		ResourceSpans []resourceSpans `json:"resourceSpans"`
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	outs := make([]*bufio.Writer, n)
+	for i := range outs {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%02d.jsonl", prefix, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		outs[i] = bufio.NewWriter(f)
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(nil, 1<<30)
+	next := 0
+	for sc.Scan() {
+		var req request
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]request, n)
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					p := &parts[next%n]
+					next++
+					if len(p.ResourceSpans) == 0 || !bytes.Equal(p.ResourceSpans[len(p.ResourceSpans)-1].Resource, rs.Resource) {
+						p.ResourceSpans = append(p.ResourceSpans, resourceSpans{Resource: rs.Resource})
+					}
+					r := &p.ResourceSpans[len(p.ResourceSpans)-1]
+					if len(r.ScopeSpans) == 0 || !bytes.Equal(r.ScopeSpans[len(r.ScopeSpans)-1].Scope, ss.Scope) {
+						r.ScopeSpans = append(r.ScopeSpans, scopeSpans{Scope: ss.Scope})
+					}
+					s := &r.ScopeSpans[len(r.ScopeSpans)-1]
+					s.Spans = append(s.Spans, sp)
+				}
+			}
+		}
+		for i, p := range parts {
+			if len(p.ResourceSpans) == 0 {
+				continue
+			}
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i].Write(append(b, '\n'))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range outs {
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// files lists what the patterns match, in the pipeline's (and the CLI's)
+// order: patterns in order, each one's matches sorted.
+func files(t *testing.T, patterns []string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range patterns {
+		m, err := filepath.Glob(p)
+		if err != nil || len(m) == 0 {
+			t.Fatalf("%s: %v, %d matches", p, err, len(m))
+		}
+		slices.Sort(m)
+		out = append(out, m...)
+	}
+	return out
+}
+
+// runPipeline runs the pipeline on Prism and returns the summary it wrote.
+func runPipeline(t *testing.T, c Config) (*summary.Summary, Stats, error) {
+	t.Helper()
+	p, s := beam.NewPipelineWithRoot()
+	if err := Build(s, c); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ptest.RunWithMetrics(p)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	f, err := os.Open(c.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum, err := summary.Decode(f, c.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, StatsOf(res), nil
+}
+
+// TestPipelineMatchesCLI runs the pipeline over traces scattered across
+// many files and compares its summary with the CLI's analysis of the same
+// files.
+func TestPipelineMatchesCLI(t *testing.T) {
+	ctx := context.Background()
+	// Faults included: duplicates (the copies of a span land in different
+	// files), orphans, errors, a skewed service, millisecond clocks.
+	gen := tracegen(t, "-scenario", "mixed", "-traces", "1500", "-seed", "7", "-format", "otlp-jsonl",
+		"-dup", "0.02", "-orphans", "0.03", "-error-rate", "0.03", "-skew-ms", "30", "-ms-clock", "web")
+	in := t.TempDir()
+	scatter(t, filepath.Join(gen, "traces.otlp.jsonl"), in, "scattered", 12)
+	// And a second export of other traces in another format, compressed,
+	// whole traces per file (tracegen's own split).
+	jaeger := tracegen(t, "-scenario", "checkout", "-traces", "400", "-seed", "8", "-format", "jaeger-json",
+		"-compress", "gzip", "-split", "3")
+	patterns := []string{filepath.Join(in, "scattered-*.jsonl"), filepath.Join(jaeger, "traces-*.jaeger.json.gz")}
+
+	// The CLI's path: every file in one Read, in the same order.
+	all, err := tracefmt.Read(ctx, files(t, patterns), tracefmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shuffle must matter: most traces of the scattered files have
+	// spans in several of them.
+	var spread, scattered int
+	for _, f := range files(t, patterns[:1]) {
+		r, err := tracefmt.Read(ctx, []string{f}, tracefmt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scattered += len(r.Traces)
+	}
+	for _, tr := range all.Traces {
+		if len(tr.Spans) > 1 {
+			spread++
+		}
+	}
+	if scattered < 3*1500 {
+		t.Fatalf("precondition: the 1500 traces appear %d times across the 12 files, want most of them in several", scattered)
+	}
+
+	for _, mode := range []string{"default", "jaeger"} {
+		t.Run(mode, func(t *testing.T) {
+			c := Config{Inputs: patterns, Output: filepath.Join(t.TempDir(), "out", "summary.json"), CriticalPath: mode,
+				// Small batches: many partial summaries to merge.
+				BatchSpans: 2000}
+			got, st, err := runPipeline(t, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := c.Options()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Files != 15 || st.SpansKept != int64(all.Sink.Kept()) || st.Traces != int64(len(all.Traces)) {
+				t.Errorf("counters: %+v; want 15 files, %d spans kept, %d traces", st, all.Sink.Kept(), len(all.Traces))
+			}
+			if st.Summaries < 2 {
+				t.Errorf("%d partial summaries: the test should merge several", st.Summaries)
+			}
+			gotRep, err := got.Report()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same analysis of the same traces in one summary, and
+			// the CLI's analysis without summaries.
+			one, err := summary.FromTraces(ctx, all.Traces, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			oneRep, err := one.Report()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cli, err := analyze.Analyze(ctx, all.Traces, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(gotRep.Endpoints) == 0 || len(gotRep.Hops) == 0 || len(gotRep.FanIn) == 0 {
+				t.Fatalf("an empty report: %d endpoints, %d hops, %d fan-in parents", len(gotRep.Endpoints), len(gotRep.Hops), len(gotRep.FanIn))
+			}
+			compareReports(t, "pipeline vs one summary", gotRep, oneRep)
+			compareReports(t, "pipeline vs CLI", gotRep, cli)
+		})
+	}
+	t.Logf("%d traces (%d with more than one span), %d spans", len(all.Traces), spread, all.Sink.Kept())
+}
+
+// sketchAccuracy is the relative accuracy allowed for a percentile that a
+// summary may hold as a sketch, plus 1 µs for the truncation to µs.
+const sketchAccuracy = 0.01
+
+// compareReports checks every figure: counts and exact sums equal,
+// percentiles equal or within sketchAccuracy.
+func compareReports(t *testing.T, what string, got, want *analyze.Report) {
+	t.Helper()
+	eq := func(name string, g, w any) {
+		t.Helper()
+		if g != w {
+			t.Errorf("%s: %s = %v, want %v", what, name, g, w)
+		}
+	}
+	near := func(name string, g, w int64) {
+		t.Helper()
+		if math.Abs(float64(g-w)) > sketchAccuracy*math.Abs(float64(w))+1 {
+			t.Errorf("%s: %s = %d, want %d (±%.1f%%)", what, name, g, w, 100*sketchAccuracy)
+		}
+	}
+	nearF := func(name string, g, w float64) {
+		t.Helper()
+		if math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			t.Errorf("%s: %s = %v, want %v", what, name, g, w)
+		}
+	}
+	eq("counts", got.Counts, want.Counts)
+	eq("endpoints", len(got.Endpoints), len(want.Endpoints))
+	for i := range min(len(got.Endpoints), len(want.Endpoints)) {
+		g, w := got.Endpoints[i], want.Endpoints[i]
+		n := "endpoint " + w.Service + " " + w.Operation
+		eq(n+" key", g.Service+" "+g.Operation, w.Service+" "+w.Operation)
+		eq(n+" count", g.Count, w.Count)
+		near(n+" p50", g.P50Us, w.P50Us)
+		near(n+" p95", g.P95Us, w.P95Us)
+		near(n+" p99", g.P99Us, w.P99Us)
+		eq(n+" max", g.MaxUs, w.MaxUs)
+	}
+	eq("hops", len(got.Hops), len(want.Hops))
+	for i := range min(len(got.Hops), len(want.Hops)) {
+		g, w := got.Hops[i], want.Hops[i]
+		n := fmt.Sprintf("hop %s→%s %s %q", w.From, w.To, w.Operation, w.Statement)
+		eq(n+" key", fmt.Sprint(g.From, g.To, g.Operation, g.Statement), fmt.Sprint(w.From, w.To, w.Operation, w.Statement))
+		eq(n+" count", g.Count, w.Count)
+		near(n+" p50", g.P50Us, w.P50Us)
+		near(n+" p95", g.P95Us, w.P95Us)
+		near(n+" p99", g.P99Us, w.P99Us)
+		eq(n+" max", g.MaxUs, w.MaxUs)
+		eq(n+" networkCount", g.NetworkCount, w.NetworkCount)
+		near(n+" networkP50", g.NetworkP50Us, w.NetworkP50Us)
+		near(n+" networkP99", g.NetworkP99Us, w.NetworkP99Us)
+		eq(n+" errorCount", g.ErrorCount, w.ErrorCount)
+		nearF(n+" errorRate", g.ErrorRate, w.ErrorRate)
+		near(n+" serverSelfP50", g.ServerSelfP50Us, w.ServerSelfP50Us)
+		near(n+" serverSelfP99", g.ServerSelfP99Us, w.ServerSelfP99Us)
+		eq(n+" traces", g.Traces, w.Traces)
+		eq(n+" criticalPathTotal", g.CriticalPathTotalUs, w.CriticalPathTotalUs)
+		eq(n+" criticalPathMean", g.CriticalPathMeanUs, w.CriticalPathMeanUs)
+		near(n+" criticalPathP99", g.CriticalPathP99Us, w.CriticalPathP99Us)
+		nearF(n+" onPathFraction", g.OnPathFraction, w.OnPathFraction)
+		nearF(n+" callsPerTrace mean", g.CallsPerTrace.Mean, w.CallsPerTrace.Mean)
+		eq(n+" callsPerTrace p50", g.CallsPerTrace.P50, w.CallsPerTrace.P50)
+		eq(n+" callsPerTrace p99", g.CallsPerTrace.P99, w.CallsPerTrace.P99)
+		eq(n+" callsPerTrace max", g.CallsPerTrace.Max, w.CallsPerTrace.Max)
+	}
+	eq("fan-in parents", len(got.FanIn), len(want.FanIn))
+	for i := range min(len(got.FanIn), len(want.FanIn)) {
+		g, w := got.FanIn[i], want.FanIn[i]
+		n := "fan-in " + w.Service + " " + w.Operation
+		eq(n+" key", g.Service+" "+g.Operation, w.Service+" "+w.Operation)
+		eq(n+" count", g.Count, w.Count)
+		eq(n+" parentSpans", g.ParentSpans, w.ParentSpans)
+		near(n+" waitP50", g.WaitP50Us, w.WaitP50Us)
+		near(n+" waitP95", g.WaitP95Us, w.WaitP95Us)
+		near(n+" waitP99", g.WaitP99Us, w.WaitP99Us)
+		nearF(n+" partialFailureRate", g.PartialFailureRate, w.PartialFailureRate)
+		near(n+" overheadP50", g.OverheadP50Us, w.OverheadP50Us)
+		near(n+" overheadP99", g.OverheadP99Us, w.OverheadP99Us)
+		eq(n+" stragglers", fmt.Sprint(g.Stragglers), fmt.Sprint(w.Stragglers))
+	}
+	eq("clocks", fmt.Sprint(got.Clocks), fmt.Sprint(want.Clocks))
+	eq("warnings", len(got.Warnings), len(want.Warnings))
+}
