@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
@@ -187,7 +189,12 @@ func runPipeline(t *testing.T, c Config) (*summary.Summary, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	f, err := os.Open(c.Output)
+	fs, err := filesystem.New(context.Background(), c.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	f, err := fs.OpenRead(context.Background(), c.Output)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +247,32 @@ func TestPipelineMatchesCLI(t *testing.T) {
 		t.Fatalf("precondition: the 1500 traces appear %d times across the 12 files, want most of them in several", scattered)
 	}
 
-	for _, mode := range []string{"default", "jaeger"} {
-		t.Run(mode, func(t *testing.T) {
-			c := Config{Inputs: patterns, Output: filepath.Join(t.TempDir(), "out", "summary.json"), CriticalPath: mode,
+	// The same files in Beam's in-memory filesystem stand for any
+	// filesystem other than the local one (gs://, s3://): read through
+	// Beam's filesystem interface, the summary written through it too.
+	var memPatterns []string
+	for i, p := range patterns {
+		for _, f := range files(t, []string{p}) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			memfs.Write(fmt.Sprintf("memfs://in%d/%s", i, filepath.Base(f)), b)
+		}
+		memPatterns = append(memPatterns, fmt.Sprintf("memfs://in%d/%s", i, filepath.Base(p)))
+	}
+
+	for _, tc := range []struct {
+		name, mode string
+		inputs     []string
+		output     string
+	}{
+		{"default", "default", patterns, filepath.Join(t.TempDir(), "out", "summary.json")},
+		{"jaeger", "jaeger", patterns, filepath.Join(t.TempDir(), "summary.json")},
+		{"memfs", "default", memPatterns, "memfs://out/summary.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{Inputs: tc.inputs, Output: tc.output, CriticalPath: tc.mode,
 				// Small batches: many partial summaries to merge.
 				BatchSpans: 2000}
 			got, st, err := runPipeline(t, c)
@@ -369,4 +399,97 @@ func compareReports(t *testing.T, what string, got, want *analyze.Report) {
 	}
 	eq("clocks", fmt.Sprint(got.Clocks), fmt.Sprint(want.Clocks))
 	eq("warnings", len(got.Warnings), len(want.Warnings))
+}
+
+// TestPipelineErrors: a job over bad inputs fails with an error that says
+// what is wrong and where, and writes nothing.
+func TestPipelineErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.jaeger.json", `{"data":[{"traceID":"0af7651916cd43dd8448eb211c80319c","spans":[{"traceID":"0af7651916cd43dd8448eb211c80319c","spanID":"b7ad6b7169203331","operationName":"GET /","references":[],"startTime":1767225600000000,"duration":1000,"tags":[],"processID":"p1"}],"processes":{"p1":{"serviceName":"web","tags":[]}}}]}`)
+	bad := write("bad.jaeger.json", `{"data":[{"traceID":"0af7651916cd43dd8448eb211c80319c","spans":[{"traceID":`)
+	empty := write("empty.otlp.json", `{"resourceSpans":[]}`)
+	memBad := "memfs://errors/bad.jaeger.json"
+	if b, err := os.ReadFile(bad); err == nil {
+		memfs.Write(memBad, b)
+	}
+	cases := []struct {
+		name   string
+		inputs []string
+		want   []string // substrings of the error
+	}{
+		{"undecodable file", []string{good, bad}, []string{"reading " + bad + ": line 1, offset 75: data[0].spans[0].traceID"}},
+		// Read through Beam's filesystem, the error still names the file.
+		{"undecodable file in another filesystem", []string{good, memBad}, []string{"reading " + memBad + ": line 1, offset 75"}},
+		{"no spans anywhere", []string{empty}, []string{"no spans in the inputs"}},
+		{"no match", []string{filepath.Join(dir, "missing-*.json")}, []string{"missing-*.json: no files match"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "summary.json")
+			p, s := beam.NewPipelineWithRoot()
+			if err := Build(s, Config{Inputs: c.inputs, Output: out}); err != nil {
+				t.Fatal(err)
+			}
+			err := ptest.Run(p)
+			if err == nil {
+				t.Fatal("the job succeeded")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("an output was written (%v)", err)
+			}
+		})
+	}
+	// A file without spans beside one with spans is only a warning, as
+	// for the CLI.
+	out := filepath.Join(t.TempDir(), "summary.json")
+	sum, st, err := runPipeline(t, Config{Inputs: []string{good, empty}, Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Files != 1 || st.EmptyFiles != 1 || st.Traces != 1 {
+		t.Errorf("counters %+v, want 1 file with spans, 1 without, 1 trace", st)
+	}
+	rep, err := sum.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Endpoints) != 1 || rep.Endpoints[0].Service != "web" || rep.Endpoints[0].MaxUs != 1000 {
+		t.Errorf("endpoints %+v, want web GET / of 1000 µs", rep.Endpoints)
+	}
+}
+
+// TestBuildRejects: settings that are wrong fail before anything runs.
+func TestBuildRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"no input", Config{Output: "x"}, "no input"},
+		{"no output", Config{Inputs: []string{"x"}}, "no output"},
+		{"bad mode", Config{Inputs: []string{"x"}, Output: "y", CriticalPath: "zipkin"}, "critical-path"},
+		{"bad clock", Config{Inputs: []string{"x"}, Output: "y", Clocks: []string{"web=soon"}}, "web=soon"},
+		{"unregistered scheme", Config{Inputs: []string{"hdfs://a/b"}, Output: "y"}, `"hdfs" not registered`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, s := beam.NewPipelineWithRoot()
+			err := Build(s, c.c)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Build: %v, want an error saying %q", err, c.want)
+			}
+		})
+	}
 }
