@@ -4,6 +4,8 @@ go 1.26.8
 
 require hopbudget v0.0.0
 
+require github.com/DataDog/sketches-go v1.4.8 // indirect
+
 require (
 	cel.dev/expr v0.25.3 // indirect
 	cloud.google.com/go v0.123.0 // indirect

@@ -24,7 +24,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"hopbudget/analyze"
-	"hopbudget/beam/internal/summary"
+	"hopbudget/summary"
 	"hopbudget/tracefmt"
 )
 
@@ -40,6 +40,9 @@ type Config struct {
 	CriticalPath string
 	NoSkewAdjust bool
 	Clocks       []string
+	// Limits say when a summary's figures turn from exact values into
+	// sketches (zero: summary.DefaultLimits, as the CLI's summaries).
+	Limits summary.Limits
 	// BatchSpans bounds the spans of the traces analysed together in one
 	// summary (0 = DefaultBatchSpans): a summary per trace would make
 	// merging the cost of the job, one per bundle could hold too much.
@@ -90,8 +93,12 @@ func Build(s beam.Scope, c Config) error {
 	files = beam.Reshuffle(s, files)
 	spans := beam.ParDo(s, &readFn{}, files)
 	traces := beam.GroupByKey(s, spans)
+	limits := c.Limits
+	if limits == (summary.Limits{}) {
+		limits = summary.DefaultLimits()
+	}
 	parts := beam.ParDo(s, &summarizeFn{CriticalPath: c.CriticalPath, NoSkewAdjust: c.NoSkewAdjust,
-		Clocks: c.Clocks, BatchSpans: batch}, traces)
+		Clocks: c.Clocks, BatchSpans: batch, Limits: limits}, traces)
 	total := beam.Combine(s, &mergeFn{}, parts)
 	// The total is a side input of a single impulse so that an input
 	// without spans (no element to combine, so none out) still runs the
@@ -241,6 +248,7 @@ type summarizeFn struct {
 	NoSkewAdjust bool
 	Clocks       []string
 	BatchSpans   int
+	Limits       summary.Limits
 
 	opts  analyze.Options
 	batch []batched
@@ -340,7 +348,7 @@ func (f *summarizeFn) flush(ctx context.Context, emit func(Partial)) error {
 	for i := range f.batch {
 		traces[i] = f.batch[i].trace
 	}
-	s, err := summary.FromTraces(ctx, traces, f.opts)
+	s, err := summarize(ctx, traces, f.opts, f.Limits)
 	if err != nil {
 		return err
 	}
@@ -349,6 +357,20 @@ func (f *summarizeFn) flush(ctx context.Context, emit func(Partial)) error {
 	clear(f.batch)
 	f.batch, f.spans, f.names, f.attrs = f.batch[:0], 0, nil, nil
 	return nil
+}
+
+// summarize is summary.FromTraces with the given limits (a test pins the
+// two together at the default limits).
+func summarize(ctx context.Context, traces []tracefmt.Trace, opts analyze.Options, l summary.Limits) (*summary.Summary, error) {
+	r, err := analyze.Analyze(ctx, traces, opts)
+	if err != nil {
+		return nil, err
+	}
+	p, err := analyze.BuildProfile(ctx, traces, opts, analyze.Band{})
+	if err != nil {
+		return nil, err
+	}
+	return summary.FromReport(r, p, traces, summary.AnalysisOf(opts, ""), l), nil
 }
 
 // Partial is a summary crossing Beam (coded with summary.Encode).
@@ -377,14 +399,15 @@ func decodePartial(b []byte) (Partial, error) {
 // as a runner's combiner lifting needs).
 type mergeFn struct{}
 
-func (f *mergeFn) MergeAccumulators(a, b Partial) Partial {
+func (f *mergeFn) MergeAccumulators(a, b Partial) (Partial, error) {
 	switch {
 	case a.S == nil:
-		return b
+		return b, nil
 	case b.S == nil:
-		return a
+		return a, nil
 	}
-	return Partial{S: summary.Merge(a.S, b.S)}
+	s, err := summary.Merge(a.S, b.S)
+	return Partial{S: s}, err
 }
 
 // writeFn writes the total summary to Output.
@@ -395,7 +418,10 @@ type writeFn struct {
 func (f *writeFn) ProcessElement(ctx context.Context, _ []byte, totals func(*Partial) bool) error {
 	var total, p Partial
 	for totals(&p) {
-		total = (&mergeFn{}).MergeAccumulators(total, p)
+		var err error
+		if total, err = (&mergeFn{}).MergeAccumulators(total, p); err != nil {
+			return err
+		}
 	}
 	if total.S == nil {
 		return errors.New("no spans in the inputs")

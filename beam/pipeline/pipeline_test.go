@@ -22,7 +22,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"hopbudget/analyze"
-	"hopbudget/beam/internal/summary"
+	"hopbudget/summary"
 	"hopbudget/tracefmt"
 )
 
@@ -228,24 +228,28 @@ func TestPipelineMatchesCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The shuffle must matter: most traces of the scattered files have
-	// spans in several of them.
-	var spread, scattered int
+	// The shuffle must matter: almost every trace of the scattered files
+	// has spans in several of them.
+	inFiles := map[tracefmt.TraceID]int{}
 	for _, f := range files(t, patterns[:1]) {
 		r, err := tracefmt.Read(ctx, []string{f}, tracefmt.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		scattered += len(r.Traces)
+		for _, tr := range r.Traces {
+			inFiles[tr.ID]++
+		}
 	}
-	for _, tr := range all.Traces {
-		if len(tr.Spans) > 1 {
+	spread := 0
+	for _, n := range inFiles {
+		if n > 1 {
 			spread++
 		}
 	}
-	if scattered < 3*1500 {
-		t.Fatalf("precondition: the 1500 traces appear %d times across the 12 files, want most of them in several", scattered)
+	if len(inFiles) != 1500 || spread < 1400 {
+		t.Fatalf("precondition: %d of %d traces have spans in more than one file, want 1500 traces, most of them spread", spread, len(inFiles))
 	}
+	t.Logf("%d traces, %d spans; %d of the %d scattered traces have spans in several files", len(all.Traces), all.Sink.Kept(), spread, len(inFiles))
 
 	// The same files in Beam's in-memory filesystem stand for any
 	// filesystem other than the local one (gs://, s3://): read through
@@ -266,13 +270,18 @@ func TestPipelineMatchesCLI(t *testing.T) {
 		name, mode string
 		inputs     []string
 		output     string
+		limits     summary.Limits
 	}{
-		{"default", "default", patterns, filepath.Join(t.TempDir(), "out", "summary.json")},
-		{"jaeger", "jaeger", patterns, filepath.Join(t.TempDir(), "summary.json")},
-		{"memfs", "default", memPatterns, "memfs://out/summary.json"},
+		{"default", "default", patterns, filepath.Join(t.TempDir(), "out", "summary.json"), summary.Limits{}},
+		{"jaeger", "jaeger", patterns, filepath.Join(t.TempDir(), "summary.json"), summary.Limits{}},
+		{"memfs", "default", memPatterns, "memfs://out/summary.json", summary.Limits{}},
+		// Figures with more than 100 values are sketched: most of them,
+		// and most only once batches are merged.
+		{"sketched", "default", patterns, filepath.Join(t.TempDir(), "summary.json"),
+			summary.Limits{Exact: 100, Accuracy: 0.005, Rows: 200_000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := Config{Inputs: tc.inputs, Output: tc.output, CriticalPath: tc.mode,
+			c := Config{Inputs: tc.inputs, Output: tc.output, CriticalPath: tc.mode, Limits: tc.limits,
 				// Small batches: many partial summaries to merge.
 				BatchSpans: 2000}
 			got, st, err := runPipeline(t, c)
@@ -289,20 +298,22 @@ func TestPipelineMatchesCLI(t *testing.T) {
 			if st.Summaries < 2 {
 				t.Errorf("%d partial summaries: the test should merge several", st.Summaries)
 			}
-			gotRep, err := got.Report()
-			if err != nil {
-				t.Fatal(err)
+			if got.SplitTraces != 0 || got.Shards != int(st.Summaries) {
+				t.Errorf("summary: %d traces seen in two shards (want 0: one worker per trace), %d shards (want %d)",
+					got.SplitTraces, got.Shards, st.Summaries)
 			}
+			gotRep := got.Report()
 			// The same analysis of the same traces in one summary, and
 			// the CLI's analysis without summaries.
-			one, err := summary.FromTraces(ctx, all.Traces, opts)
+			limits := tc.limits
+			if limits == (summary.Limits{}) {
+				limits = summary.DefaultLimits()
+			}
+			one, err := summarize(ctx, all.Traces, opts, limits)
 			if err != nil {
 				t.Fatal(err)
 			}
-			oneRep, err := one.Report()
-			if err != nil {
-				t.Fatal(err)
-			}
+			oneRep := one.Report()
 			cli, err := analyze.Analyze(ctx, all.Traces, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -310,31 +321,48 @@ func TestPipelineMatchesCLI(t *testing.T) {
 			if len(gotRep.Endpoints) == 0 || len(gotRep.Hops) == 0 || len(gotRep.FanIn) == 0 {
 				t.Fatalf("an empty report: %d endpoints, %d hops, %d fan-in parents", len(gotRep.Endpoints), len(gotRep.Hops), len(gotRep.FanIn))
 			}
-			compareReports(t, "pipeline vs one summary", gotRep, oneRep)
-			compareReports(t, "pipeline vs CLI", gotRep, cli)
+			if tc.limits.Exact > 0 && gotRep.Summary.Approximate < len(gotRep.Hops)/2 {
+				t.Errorf("only %d of %d endpoints, hops and fan-in parents sketched: the test should sketch most",
+					gotRep.Summary.Approximate, len(gotRep.Endpoints)+len(gotRep.Hops)+len(gotRep.FanIn))
+			}
+			if tc.limits.Exact == 0 && gotRep.Summary.Approximate != 0 {
+				t.Errorf("%d items sketched at the default limits: the comparison should be exact", gotRep.Summary.Approximate)
+			}
+			t.Logf("%d partial summaries merged, %d items sketched", st.Summaries, gotRep.Summary.Approximate)
+			compareReports(t, "pipeline vs one summary", gotRep, oneRep, true)
+			compareReports(t, "pipeline vs CLI", gotRep, cli, false)
 		})
 	}
-	t.Logf("%d traces (%d with more than one span), %d spans", len(all.Traces), spread, all.Sink.Kept())
 }
 
-// sketchAccuracy is the relative accuracy allowed for a percentile that a
-// summary may hold as a sketch, plus 1 µs for the truncation to µs.
-const sketchAccuracy = 0.01
-
-// compareReports checks every figure: counts and exact sums equal,
-// percentiles equal or within sketchAccuracy.
-func compareReports(t *testing.T, what string, got, want *analyze.Report) {
+// compareReports checks every figure of got (rebuilt from a summary)
+// against want: counts, sums, maxima and errors equal; percentiles and
+// exemplars equal where got is exact, and percentiles within the sketch's
+// relative accuracy (plus 1 µs for the truncation to µs) where got says
+// Approximate. Exemplars are compared only when sameOrder: a percentile's
+// exemplar is the first trace with that value, and a summary orders traces
+// by (first span start, trace ID) where the CLI keeps input order.
+func compareReports(t *testing.T, what string, got, want *analyze.Report, sameOrder bool) {
 	t.Helper()
+	acc := got.Summary.RelativeAccuracy
 	eq := func(name string, g, w any) {
 		t.Helper()
 		if g != w {
 			t.Errorf("%s: %s = %v, want %v", what, name, g, w)
 		}
 	}
-	near := func(name string, g, w int64) {
+	pct := func(approx bool, name string, g, w int64) {
 		t.Helper()
-		if math.Abs(float64(g-w)) > sketchAccuracy*math.Abs(float64(w))+1 {
-			t.Errorf("%s: %s = %d, want %d (±%.1f%%)", what, name, g, w, 100*sketchAccuracy)
+		if !approx {
+			eq(name, g, w)
+		} else if math.Abs(float64(g-w)) > acc*math.Abs(float64(w))+1 {
+			t.Errorf("%s: %s = %d, want %d ±%g%% (sketched)", what, name, g, w, 100*acc)
+		}
+	}
+	exemplars := func(approx bool, name string, g, w analyze.Exemplars) {
+		t.Helper()
+		if !approx && sameOrder {
+			eq(name+" exemplars", g, w)
 		}
 	}
 	nearF := func(name string, g, w float64) {
@@ -347,58 +375,91 @@ func compareReports(t *testing.T, what string, got, want *analyze.Report) {
 	eq("endpoints", len(got.Endpoints), len(want.Endpoints))
 	for i := range min(len(got.Endpoints), len(want.Endpoints)) {
 		g, w := got.Endpoints[i], want.Endpoints[i]
-		n := "endpoint " + w.Service + " " + w.Operation
+		n, a := "endpoint "+w.Service+" "+w.Operation, g.Approximate
 		eq(n+" key", g.Service+" "+g.Operation, w.Service+" "+w.Operation)
 		eq(n+" count", g.Count, w.Count)
-		near(n+" p50", g.P50Us, w.P50Us)
-		near(n+" p95", g.P95Us, w.P95Us)
-		near(n+" p99", g.P99Us, w.P99Us)
+		pct(a, n+" p50", g.P50Us, w.P50Us)
+		pct(a, n+" p95", g.P95Us, w.P95Us)
+		pct(a, n+" p99", g.P99Us, w.P99Us)
 		eq(n+" max", g.MaxUs, w.MaxUs)
+		exemplars(a, n, g.Exemplars, w.Exemplars)
 	}
 	eq("hops", len(got.Hops), len(want.Hops))
 	for i := range min(len(got.Hops), len(want.Hops)) {
 		g, w := got.Hops[i], want.Hops[i]
-		n := fmt.Sprintf("hop %s→%s %s %q", w.From, w.To, w.Operation, w.Statement)
+		n, a := fmt.Sprintf("hop %s→%s %s %q", w.From, w.To, w.Operation, w.Statement), g.Approximate
 		eq(n+" key", fmt.Sprint(g.From, g.To, g.Operation, g.Statement), fmt.Sprint(w.From, w.To, w.Operation, w.Statement))
 		eq(n+" count", g.Count, w.Count)
-		near(n+" p50", g.P50Us, w.P50Us)
-		near(n+" p95", g.P95Us, w.P95Us)
-		near(n+" p99", g.P99Us, w.P99Us)
+		pct(a, n+" p50", g.P50Us, w.P50Us)
+		pct(a, n+" p95", g.P95Us, w.P95Us)
+		pct(a, n+" p99", g.P99Us, w.P99Us)
 		eq(n+" max", g.MaxUs, w.MaxUs)
+		exemplars(a, n, g.Exemplars, w.Exemplars)
 		eq(n+" networkCount", g.NetworkCount, w.NetworkCount)
-		near(n+" networkP50", g.NetworkP50Us, w.NetworkP50Us)
-		near(n+" networkP99", g.NetworkP99Us, w.NetworkP99Us)
+		pct(a, n+" networkP50", g.NetworkP50Us, w.NetworkP50Us)
+		pct(a, n+" networkP99", g.NetworkP99Us, w.NetworkP99Us)
 		eq(n+" errorCount", g.ErrorCount, w.ErrorCount)
 		nearF(n+" errorRate", g.ErrorRate, w.ErrorRate)
-		near(n+" serverSelfP50", g.ServerSelfP50Us, w.ServerSelfP50Us)
-		near(n+" serverSelfP99", g.ServerSelfP99Us, w.ServerSelfP99Us)
+		pct(a, n+" serverSelfP50", g.ServerSelfP50Us, w.ServerSelfP50Us)
+		pct(a, n+" serverSelfP99", g.ServerSelfP99Us, w.ServerSelfP99Us)
 		eq(n+" traces", g.Traces, w.Traces)
 		eq(n+" criticalPathTotal", g.CriticalPathTotalUs, w.CriticalPathTotalUs)
 		eq(n+" criticalPathMean", g.CriticalPathMeanUs, w.CriticalPathMeanUs)
-		near(n+" criticalPathP99", g.CriticalPathP99Us, w.CriticalPathP99Us)
+		pct(a, n+" criticalPathP99", g.CriticalPathP99Us, w.CriticalPathP99Us)
 		nearF(n+" onPathFraction", g.OnPathFraction, w.OnPathFraction)
 		nearF(n+" callsPerTrace mean", g.CallsPerTrace.Mean, w.CallsPerTrace.Mean)
-		eq(n+" callsPerTrace p50", g.CallsPerTrace.P50, w.CallsPerTrace.P50)
-		eq(n+" callsPerTrace p99", g.CallsPerTrace.P99, w.CallsPerTrace.P99)
+		pct(a, n+" callsPerTrace p50", g.CallsPerTrace.P50, w.CallsPerTrace.P50)
+		pct(a, n+" callsPerTrace p99", g.CallsPerTrace.P99, w.CallsPerTrace.P99)
 		eq(n+" callsPerTrace max", g.CallsPerTrace.Max, w.CallsPerTrace.Max)
 	}
 	eq("fan-in parents", len(got.FanIn), len(want.FanIn))
 	for i := range min(len(got.FanIn), len(want.FanIn)) {
 		g, w := got.FanIn[i], want.FanIn[i]
-		n := "fan-in " + w.Service + " " + w.Operation
+		n, a := "fan-in "+w.Service+" "+w.Operation, g.Approximate
 		eq(n+" key", g.Service+" "+g.Operation, w.Service+" "+w.Operation)
 		eq(n+" count", g.Count, w.Count)
 		eq(n+" parentSpans", g.ParentSpans, w.ParentSpans)
-		near(n+" waitP50", g.WaitP50Us, w.WaitP50Us)
-		near(n+" waitP95", g.WaitP95Us, w.WaitP95Us)
-		near(n+" waitP99", g.WaitP99Us, w.WaitP99Us)
+		pct(a, n+" waitP50", g.WaitP50Us, w.WaitP50Us)
+		pct(a, n+" waitP95", g.WaitP95Us, w.WaitP95Us)
+		pct(a, n+" waitP99", g.WaitP99Us, w.WaitP99Us)
 		nearF(n+" partialFailureRate", g.PartialFailureRate, w.PartialFailureRate)
-		near(n+" overheadP50", g.OverheadP50Us, w.OverheadP50Us)
-		near(n+" overheadP99", g.OverheadP99Us, w.OverheadP99Us)
+		pct(a, n+" overheadP50", g.OverheadP50Us, w.OverheadP50Us)
+		pct(a, n+" overheadP99", g.OverheadP99Us, w.OverheadP99Us)
 		eq(n+" stragglers", fmt.Sprint(g.Stragglers), fmt.Sprint(w.Stragglers))
+		exemplars(a, n, g.Exemplars, w.Exemplars)
 	}
 	eq("clocks", fmt.Sprint(got.Clocks), fmt.Sprint(want.Clocks))
 	eq("warnings", len(got.Warnings), len(want.Warnings))
+}
+
+// TestSummarizeIsFromTraces: the pipeline's summarize (FromTraces with
+// limits) writes what summary.FromTraces writes at the default limits.
+func TestSummarizeIsFromTraces(t *testing.T) {
+	ctx := context.Background()
+	dir := tracegen(t, "-scenario", "checkout", "-traces", "300", "-seed", "3", "-error-rate", "0.05")
+	res, err := tracefmt.Read(ctx, []string{filepath.Join(dir, "traces.otlp.json")}, tracefmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := analyze.Options{CriticalPath: analyze.ModeJaeger}
+	want, err := summary.FromTraces(ctx, res.Traces, opts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := summarize(ctx, res.Traces, opts, summary.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w bytes.Buffer
+	if err := summary.Encode(&g, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := summary.Encode(&w, want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(g.Bytes(), w.Bytes()) {
+		t.Error("summarize and summary.FromTraces differ")
+	}
 }
 
 // TestPipelineErrors: a job over bad inputs fails with an error that says
@@ -461,10 +522,7 @@ func TestPipelineErrors(t *testing.T) {
 	if st.Files != 1 || st.EmptyFiles != 1 || st.Traces != 1 {
 		t.Errorf("counters %+v, want 1 file with spans, 1 without, 1 trace", st)
 	}
-	rep, err := sum.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := sum.Report()
 	if len(rep.Endpoints) != 1 || rep.Endpoints[0].Service != "web" || rep.Endpoints[0].MaxUs != 1000 {
 		t.Errorf("endpoints %+v, want web GET / of 1000 µs", rep.Endpoints)
 	}
