@@ -1,7 +1,8 @@
 // Package pipeline is hopbudget's analysis as an Apache Beam pipeline: read
 // trace files (any format hopbudget reads, from any filesystem Beam has
-// registered), key every span by its trace ID, group (the runner's shuffle
-// brings each trace's spans to one worker whatever file they came from),
+// registered), key every span by its trace ID (a trace's spans from one
+// file travel together), group (the runner's shuffle brings each trace's
+// spans to one worker whatever files they came from),
 // rebuild and analyse each trace with hopbudget's own packages, merge the
 // per-batch summaries and write one summary file that `hopbudget check`
 // and `report` read.
@@ -165,10 +166,10 @@ func (f *matchFn) ProcessElement(ctx context.Context, _ []byte, emit func(FileRe
 }
 
 // readFn reads one input with tracefmt.Read and emits its spans keyed by
-// trace ID.
+// trace ID, one Fragment per trace.
 type readFn struct{}
 
-func (f *readFn) ProcessElement(ctx context.Context, ref FileRef, emit func([]byte, Keyed)) error {
+func (f *readFn) ProcessElement(ctx context.Context, ref FileRef, emit func([]byte, Fragment)) error {
 	res, err := readFile(ctx, ref.Path)
 	if err != nil {
 		if errors.Is(err, errNoSpans) {
@@ -188,11 +189,12 @@ func (f *readFn) ProcessElement(ctx context.Context, ref FileRef, emit func([]by
 	var seq int64
 	for i := range res.Traces {
 		tr := &res.Traces[i]
-		key := bytes.Clone(tr.ID[:])
-		for _, sp := range tr.Spans {
-			emit(key, Keyed{File: ref.Index, Seq: seq, Span: *sp})
-			seq++
+		frag := Fragment{File: ref.Index, Seq: seq, Spans: make([]tracefmt.Span, len(tr.Spans))}
+		for j, sp := range tr.Spans {
+			frag.Spans[j] = *sp
 		}
+		emit(bytes.Clone(tr.ID[:]), frag)
+		seq += int64(len(tr.Spans))
 	}
 	spansKept.Inc(ctx, seq)
 	return nil
@@ -255,7 +257,7 @@ type summarizeFn struct {
 	spans int
 	names map[string]string
 	attrs map[tracefmt.Attrs]*tracefmt.Attrs
-	keyed []Keyed
+	frags []Fragment
 }
 
 // batched is a rebuilt trace and where its first span was read.
@@ -273,27 +275,32 @@ func (f *summarizeFn) Setup() error {
 	return err
 }
 
-func (f *summarizeFn) ProcessElement(ctx context.Context, key []byte, spans func(*Keyed) bool, emit func(Partial)) error {
-	f.keyed = f.keyed[:0]
-	var k Keyed
-	for spans(&k) {
-		f.keyed = append(f.keyed, k)
+func (f *summarizeFn) ProcessElement(ctx context.Context, key []byte, frags func(*Fragment) bool, emit func(Partial)) error {
+	f.frags = f.frags[:0]
+	n := 0
+	var fr Fragment
+	for frags(&fr) {
+		f.frags = append(f.frags, fr)
+		n += len(fr.Spans)
 	}
-	if len(f.keyed) == 0 {
+	if n == 0 {
 		return nil
 	}
-	slices.SortFunc(f.keyed, func(a, b Keyed) int {
+	slices.SortFunc(f.frags, func(a, b Fragment) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Seq, b.Seq))
 	})
 	if f.names == nil {
 		f.names, f.attrs = map[string]string{}, map[tracefmt.Attrs]*tracefmt.Attrs{}
 	}
-	b := batched{file: f.keyed[0].File, seq: f.keyed[0].Seq, spanStore: make([]tracefmt.Span, len(f.keyed))}
-	b.trace.ID = f.keyed[0].Span.TraceID
-	b.trace.Spans = make([]*tracefmt.Span, len(f.keyed))
-	for i := range f.keyed {
+	b := batched{file: f.frags[0].File, seq: f.frags[0].Seq, spanStore: make([]tracefmt.Span, 0, n)}
+	for _, fr := range f.frags {
+		b.spanStore = append(b.spanStore, fr.Spans...)
+	}
+	clear(f.frags) // the fragments' spans are copied: let them go
+	b.trace.ID = b.spanStore[0].TraceID
+	b.trace.Spans = make([]*tracefmt.Span, n)
+	for i := range b.spanStore {
 		sp := &b.spanStore[i]
-		*sp = f.keyed[i].Span
 		// Interned as the readers intern them: analysis keys its caches
 		// on string data pointers and shares attribute sets.
 		sp.Service, sp.Operation = f.intern(sp.Service), f.intern(sp.Operation)
@@ -303,7 +310,7 @@ func (f *summarizeFn) ProcessElement(ctx context.Context, key []byte, spans func
 		b.trace.Spans[i] = sp
 	}
 	f.batch = append(f.batch, b)
-	f.spans += len(f.keyed)
+	f.spans += n
 	tracesSeen.Inc(ctx, 1)
 	if f.spans >= f.BatchSpans {
 		return f.flush(ctx, emit)
@@ -446,16 +453,16 @@ func (f *writeFn) ProcessElement(ctx context.Context, _ []byte, totals func(*Par
 }
 
 func init() {
-	beam.RegisterCoder(reflect.TypeOf(Keyed{}), encodeKeyed, decodeKeyed)
+	beam.RegisterCoder(reflect.TypeOf(Fragment{}), encodeFragment, decodeFragment)
 	beam.RegisterCoder(reflect.TypeOf(Partial{}), encodePartial, decodePartial)
 	beam.RegisterType(reflect.TypeOf(FileRef{}))
 
 	register.DoFn3x1[context.Context, []byte, func(FileRef), error](&matchFn{})
 	register.Emitter1[FileRef]()
-	register.DoFn3x1[context.Context, FileRef, func([]byte, Keyed), error](&readFn{})
-	register.Emitter2[[]byte, Keyed]()
-	register.DoFn4x1[context.Context, []byte, func(*Keyed) bool, func(Partial), error](&summarizeFn{})
-	register.Iter1[Keyed]()
+	register.DoFn3x1[context.Context, FileRef, func([]byte, Fragment), error](&readFn{})
+	register.Emitter2[[]byte, Fragment]()
+	register.DoFn4x1[context.Context, []byte, func(*Fragment) bool, func(Partial), error](&summarizeFn{})
+	register.Iter1[Fragment]()
 	register.Emitter1[Partial]()
 	register.Combiner1[Partial](&mergeFn{})
 	register.DoFn3x1[context.Context, []byte, func(*Partial) bool, error](&writeFn{})

@@ -9,17 +9,19 @@ import (
 	"hopbudget/tracefmt"
 )
 
-// Keyed is a span on its way through the shuffle, with where it was read:
-// File is the input's index in the list of matches and Seq the span's place
-// in what tracefmt.Read returned for that file (traces in order of first
-// appearance, each one's spans in input order). Sorting a trace's spans by
-// (File, Seq) gives them the order the CLI reads them in, and sorting traces
-// by their first (File, Seq) the CLI's order of first appearance, whatever
-// order the shuffle delivers them in.
-type Keyed struct {
-	File int32
-	Seq  int64
-	Span tracefmt.Span
+// Fragment is the spans of one trace read from one file, on their way
+// through the shuffle (one element per trace and file, not per span: the
+// shuffle's cost is per element). File is the input's index in the list of
+// matches and Seq the first span's place in what tracefmt.Read returned for
+// that file (traces in order of first appearance, each one's spans in input
+// order, so a fragment's spans have consecutive places). Sorting a trace's
+// fragments by (File, Seq) gives its spans the order the CLI reads them in,
+// and sorting traces by their first (File, Seq) the CLI's order of first
+// appearance, whatever order the shuffle delivers them in.
+type Fragment struct {
+	File  int32
+	Seq   int64
+	Spans []tracefmt.Span
 }
 
 // A compact binary coder (registered in init): tracefmt.Span has a pointer
@@ -32,15 +34,32 @@ const (
 	hasAttrs    = 1
 )
 
-// encodeKeyed appends k's binary form. IDs are fixed-size; numbers are
-// varints; strings are length-prefixed.
-func encodeKeyed(k Keyed) []byte {
-	s := &k.Span
-	b := make([]byte, 0, 96+len(s.Service)+len(s.Operation))
+// encodeFragment returns f's binary form. IDs are fixed-size; numbers are
+// varints; strings are length-prefixed. Spans of one fragment share the
+// trace ID, written once.
+func encodeFragment(f Fragment) []byte {
+	b := make([]byte, 0, 32+64*len(f.Spans))
 	b = append(b, wireVersion)
-	b = binary.AppendVarint(b, int64(k.File))
-	b = binary.AppendVarint(b, k.Seq)
-	b = append(b, s.TraceID[:]...)
+	b = binary.AppendVarint(b, int64(f.File))
+	b = binary.AppendVarint(b, f.Seq)
+	b = binary.AppendUvarint(b, uint64(len(f.Spans)))
+	if len(f.Spans) == 0 {
+		return b
+	}
+	b = append(b, f.Spans[0].TraceID[:]...)
+	for i := range f.Spans {
+		b = appendSpan(b, &f.Spans[i], f.Spans[0].TraceID)
+	}
+	return b
+}
+
+func appendSpan(b []byte, s *tracefmt.Span, trace tracefmt.TraceID) []byte {
+	if s.TraceID == trace {
+		b = append(b, 0)
+	} else { // not from tracefmt.Read's grouping, but kept faithfully
+		b = append(b, 1)
+		b = append(b, s.TraceID[:]...)
+	}
 	b = append(b, s.SpanID[:]...)
 	b = append(b, s.Parent[:]...)
 	b = binary.AppendVarint(b, s.Start)
@@ -66,17 +85,38 @@ func encodeKeyed(k Keyed) []byte {
 	return b
 }
 
-// decodeKeyed reads what encodeKeyed wrote.
-func decodeKeyed(b []byte) (Keyed, error) {
+// decodeFragment reads what encodeFragment wrote.
+func decodeFragment(b []byte) (Fragment, error) {
 	d := decoder{b: b}
-	var k Keyed
+	var f Fragment
 	if v := d.byte(); v != wireVersion && d.err == nil {
-		return k, fmt.Errorf("span wire form: version %d, want %d", v, wireVersion)
+		return f, fmt.Errorf("span wire form: version %d, want %d", v, wireVersion)
 	}
-	k.File = int32(d.varint())
-	k.Seq = d.varint()
-	s := &k.Span
-	d.bytes(s.TraceID[:])
+	f.File = int32(d.varint())
+	f.Seq = d.varint()
+	// Every span takes more than 16 bytes: a count beyond that is a lie,
+	// not an allocation.
+	if n := d.uvarint(); n > uint64(len(d.b))/16 {
+		d.fail()
+	} else if n > 0 {
+		var trace tracefmt.TraceID
+		d.bytes(trace[:])
+		f.Spans = make([]tracefmt.Span, n)
+		for i := range f.Spans {
+			d.span(&f.Spans[i], trace)
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("span wire form: %d bytes left over", len(d.b))
+	}
+	return f, d.err
+}
+
+func (d *decoder) span(s *tracefmt.Span, trace tracefmt.TraceID) {
+	s.TraceID = trace
+	if d.byte() != 0 {
+		d.bytes(s.TraceID[:])
+	}
 	d.bytes(s.SpanID[:])
 	d.bytes(s.Parent[:])
 	s.Start = d.varint()
@@ -95,22 +135,18 @@ func decodeKeyed(b []byte) (Keyed, error) {
 		s.Attrs = a
 	}
 	if n := d.uvarint(); n > 0 && d.err == nil {
-		if n > uint64(len(d.b)) { // each ref takes 25 bytes: a lie, not an allocation
-			d.err = errShort
-		} else {
-			s.Refs = make([]tracefmt.Ref, n)
-			for i := range s.Refs {
-				r := &s.Refs[i]
-				d.bytes(r.TraceID[:])
-				d.bytes(r.SpanID[:])
-				r.Type = tracefmt.RefType(d.byte())
-			}
+		if n > uint64(len(d.b))/25 { // each ref takes 25 bytes
+			d.fail()
+			return
+		}
+		s.Refs = make([]tracefmt.Ref, n)
+		for i := range s.Refs {
+			r := &s.Refs[i]
+			d.bytes(r.TraceID[:])
+			d.bytes(r.SpanID[:])
+			r.Type = tracefmt.RefType(d.byte())
 		}
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("span wire form: %d bytes left over", len(d.b))
-	}
-	return k, d.err
 }
 
 // attrStrings lists the string fields of a in a fixed order.
