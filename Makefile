@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/hopbudget
 DEMO    := testdata/demo
 
-.PHONY: build install demo test race bench fuzz integration clean
+.PHONY: build install demo test race bench fuzz integration beam-test beam-build clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -67,6 +67,18 @@ fuzz:
 integration: build
 	$(GO) -C tools/integration build -o $(CURDIR)/bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 	cd tools/integration && HOPBUDGET_BIN=$(CURDIR)/$(BIN) JAEGER_BIN=$(CURDIR)/bin/jaeger $(GO) test -count=1 -v -timeout 10m .
+
+# Opt-in, not part of `make test`: the Apache Beam pipeline, a separate
+# module (beam/) so that the CLI keeps its small dependency set. Beam's
+# dependency tree is large: a cold `go vet` + `go test` of the module took
+# 17 min on the shared 2-core machine (40 s of downloads, 1.2 GB of module
+# cache), ~1-1.5 min once cached. The tests run the pipeline on Prism, in
+# process, over tracegen data (they skip without ../shared).
+beam-test:
+	cd beam && $(GO) vet ./... && $(GO) test ./...
+
+beam-build:
+	cd beam && $(GO) build -o ../bin/hopbudget-beam ./cmd/hopbudget-beam
 
 clean:
 	rm -rf bin
