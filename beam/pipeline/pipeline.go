@@ -25,6 +25,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"hopbudget/analyze"
+	"hopbudget/grammar"
 	"hopbudget/summary"
 	"hopbudget/tracefmt"
 )
@@ -59,7 +60,7 @@ func (c *Config) Options() (analyze.Options, error) {
 	if err != nil {
 		return analyze.Options{}, err
 	}
-	clocks, err := analyze.ParseClockGranularity(c.Clocks)
+	clocks, err := grammar.ParseClockGranularity(c.Clocks)
 	if err != nil {
 		return analyze.Options{}, err
 	}
