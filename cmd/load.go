@@ -139,7 +139,7 @@ func load(ctx context.Context, s *Streams, spec loadSpec) (*loaded, error) {
 	l.Result = res
 	l.Summary = tracefmt.Summarize(res)
 	if res.Spilled() {
-		fmt.Fprintf(s.Err, "hopbudget: %d spans are over --max-memory: spilled to %d partitions in %s (removed on exit)\n",
+		fmt.Fprintf(s.Err, "hopbudget: %d spans do not fit in --max-memory: spilled to %d partitions in %s (removed on exit)\n",
 			l.Summary.Spans, res.Partitions(), res.SpillDir())
 	}
 	if spec.Analyze != nil {

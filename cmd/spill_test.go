@@ -12,7 +12,7 @@ import (
 	"hopbudget/internal/tracegentest"
 )
 
-var spillNote = regexp.MustCompile(`(?m)^hopbudget: \d+ spans are over --max-memory: spilled to (\d+) partitions in .*\n`)
+var spillNote = regexp.MustCompile(`(?m)^hopbudget: \d+ spans do not fit in --max-memory: spilled to (\d+) partitions in .*\n`)
 
 // Spilled to many partitions under a tiny --max-memory, every command that
 // works a partition at a time prints what it prints in memory, byte for
