@@ -120,6 +120,9 @@ func (ar *analysis) report(id func(int32) tracefmt.TraceID) (*Report, error) {
 	total := ar.accs[0]
 	for _, a := range ar.accs[1:] {
 		total.merge(a)
+		// Its samples are total's now; only its key lists (the ids its
+		// rows hold) are read later.
+		a.eps, a.hops, a.fans, a.sug = nil, nil, nil, nil
 	}
 	r := &Report{Warnings: []Warning{}, Clocks: ar.clocks}
 	total.rowOf = traceRows(r, ar.outs, ar.n)
