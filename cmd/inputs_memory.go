@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"hopbudget/tracefmt"
+	"hopbudget/grammar"
 )
 
 // maxMemoryEnv names the environment variable that sets --max-memory's
@@ -37,7 +37,7 @@ func parseMaxMemory(v string) (int64, error) {
 	if v == "0" {
 		return 0, nil
 	}
-	n, err := tracefmt.ParseBytes(v)
+	n, err := grammar.ParseBytes(v)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %v", what, err)
 	}
