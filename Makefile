@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/hopbudget
 DEMO    := testdata/demo
 
-.PHONY: build install demo test race bench fuzz integration beam-test beam-build clean
+.PHONY: build install demo test race bench bench-spill fuzz integration beam-test beam-build clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -46,6 +46,13 @@ race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./analyze/ ./budget/ ./cmd/ ./tracefmt/
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./receiver/
+
+# Bounded memory (issue 15): peak RSS and throughput of analyze in memory
+# and spilled at --max-memory 1GiB on 1, 3 and 10 GB of OTLP JSON Lines
+# generated into $(TMPDIR or /tmp)/hopbudget-bench-spill (kept between runs:
+# ~14 GB of disk; remove it when done). SIZES="1 3" for a shorter run.
+bench-spill:
+	GO=$(GO) sh tools/bench-spill.sh
 
 # A short fuzzing pass over every parser (FUZZTIME=60s for longer). New
 # inputs are minimised for at most 5s: each run pays for a fresh sink.

@@ -40,7 +40,15 @@ func main() {
 		for range sigc {
 		}
 	}()
-	code := cmd.Run(ctx, cmd.SystemStreams(), os.Args[1:])
+	s := cmd.SystemStreams()
+	// --max-memory bounds the whole process: the runtime's soft limit
+	// makes the collector work harder near it (GOMEMLIMIT, when set, wins).
+	s.SetMemoryLimit = func(n int64) {
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(n)
+		}
+	}
+	code := cmd.Run(ctx, s, os.Args[1:])
 	signal.Stop(sigc)
 	os.Exit(code)
 }

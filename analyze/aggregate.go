@@ -160,7 +160,15 @@ func (a *accum) fill(r *Report) {
 			Latency: a.sample(&h.durs), Network: a.sample(&h.gaps), CriticalPath: a.sample(&h.cp),
 			CriticalPathSumNs: sum, ServerSelf: h.selfs, Calls: h.calls,
 			Errors: h.errs, Failed: a.sample(&h.sloErrs)}, traceID))
+		// The Report holds the hop's samples now: free the collection
+		// (nothing after fill reads hops), so that the two are not both
+		// held at the peak.
+		delete(a.hops, k)
 	}
+	a.recent = [len(a.recent)]struct {
+		k hopKey
+		h *hopAcc
+	}{}
 	r.FanIn = make([]FanIn, 0, len(a.fans))
 	for _, k := range sortedKeys2(a.fans) {
 		f := a.fans[k]

@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -22,7 +24,12 @@ type chunkOut struct {
 	rows    []rowOut
 	rowHops []TraceHop
 	acc     *accum
+	// ends has an entry per trace analysed: its index and where its
+	// warnings and results end in warns and traces.
+	ends []traceEnd
 }
+
+type traceEnd struct{ ti, warns, traces int32 }
 
 // Analyze rebuilds every trace (clean-up passes, DAG), computes its facts and
 // aggregates them. Traces are analysed in parallel by opts.Workers
@@ -33,60 +40,129 @@ type chunkOut struct {
 // all of them; once it is done, Analyze returns an error wrapping ctx.Err()
 // and no report.
 func Analyze(ctx context.Context, traces []tracefmt.Trace, opts Options) (*Report, error) {
+	clocks := DetectClocks(traces, opts.ClockGranularity)
+	ar := newAnalysis(ctx, opts, clocks, len(traces))
+	ar.add(traces, nil)
+	return ar.report(func(t int32) tracefmt.TraceID { return traces[t].ID })
+}
+
+// analysis is one Analyze run, fed traces in one or more batches
+// (partitions) with their indices in the one trace order.
+type analysis struct {
+	ctx    context.Context
+	opts   Options
+	clocks []ServiceClock
+	gran   map[string]int64
+	n      int // traces in all
+	accs   []*accum
+	tss    []*traceState
+	outs   []chunkOut
+}
+
+func newAnalysis(ctx context.Context, opts Options, clocks []ServiceClock, traces int) *analysis {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
-	clocks := DetectClocks(traces, opts.ClockGranularity)
-	gran := clockMap(clocks)
-	nw := opts.workers(len(traces))
+	ar := &analysis{ctx: ctx, opts: opts, clocks: clocks, gran: clockMap(clocks), n: traces}
+	nw := ar.opts.workers(traces)
+	ar.accs = make([]*accum, nw)
+	ar.tss = make([]*traceState, nw)
+	for w := range nw {
+		ar.accs[w] = newAccum()
+		ar.tss[w] = newTraceState(&ar.opts, ar.gran)
+	}
+	return ar
+}
+
+// add analyses traces; trace i has index ix[i] in the trace order (i when
+// ix is nil), and ix is ascending.
+func (ar *analysis) add(traces []tracefmt.Trace, ix []int32) {
 	nch := (len(traces) + chunkSize - 1) / chunkSize
-	outs := make([]chunkOut, nch)
-	accs := make([]*accum, nw)
+	base := len(ar.outs)
+	ar.outs = append(ar.outs, make([]chunkOut, nch)...)
+	outs := ar.outs[base:]
 	var next atomic.Int64
 	work := func(w int) {
-		ts := newTraceState(&opts, gran)
-		acc := newAccum()
+		ts, acc := ar.tss[w], ar.accs[w]
 		for {
 			c := int(next.Add(1) - 1)
-			if c >= nch || ctx.Err() != nil {
+			if c >= nch || ar.ctx.Err() != nil {
 				break
 			}
-			for ti := c * chunkSize; ti < min((c+1)*chunkSize, len(traces)); ti++ {
-				ts.analyze(int32(ti), &traces[ti], acc, &outs[c])
+			for i := c * chunkSize; i < min((c+1)*chunkSize, len(traces)); i++ {
+				ti := int32(i)
+				if ix != nil {
+					ti = ix[i]
+				}
+				ts.analyze(ti, &traces[i], acc, &outs[c])
 			}
 			ts.endChunk(&outs[c])
 		}
-		accs[w] = acc
 	}
+	nw := min(len(ar.accs), max(nch, 1))
 	if nw == 1 {
 		work(0)
-	} else {
-		var wg sync.WaitGroup
-		for w := range nw {
-			wg.Go(func() { work(w) })
-		}
-		wg.Wait()
+		return
 	}
-	if err := ctx.Err(); err != nil {
+	var wg sync.WaitGroup
+	for w := range nw {
+		wg.Go(func() { work(w) })
+	}
+	wg.Wait()
+}
+
+// report merges what every batch added into the Report; id gives the ID
+// of the trace with an index.
+func (ar *analysis) report(id func(int32) tracefmt.TraceID) (*Report, error) {
+	if err := ar.ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
-	total := accs[0]
-	for _, a := range accs[1:] {
+	total := ar.accs[0]
+	for _, a := range ar.accs[1:] {
 		total.merge(a)
+		// Its samples are total's now; only its key lists (the ids its
+		// rows hold) are read later.
+		a.eps, a.hops, a.fans, a.sug = nil, nil, nil, nil
 	}
-	r := &Report{Warnings: []Warning{}, Clocks: clocks}
-	total.rowOf = traceRows(r, outs, len(traces))
+	r := &Report{Warnings: []Warning{}, Clocks: ar.clocks}
+	total.rowOf = traceRows(r, ar.outs, ar.n)
 	total.fill(r)
-	if err := ctx.Err(); err != nil {
+	if err := ar.ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
-	total.fillSuggest(r, traces, &opts)
-	linkRows(r, outs)
-	for i := range outs {
-		r.Warnings = append(r.Warnings, outs[i].warns...)
-		r.Traces = append(r.Traces, outs[i].traces...)
-	}
+	total.fillSuggest(r, id, &ar.opts)
+	linkRows(r, ar.outs, total.rowOf)
+	perTraceOutputs(r, ar.outs)
 	return r, nil
+}
+
+// perTraceOutputs appends every trace's warnings and results in trace
+// order (the chunks are in it already unless batches interleave).
+func perTraceOutputs(r *Report, outs []chunkOut) {
+	type piece struct {
+		ti             int32
+		c              int32
+		w0, w1, t0, t1 int32
+	}
+	var ps []piece
+	for c := range outs {
+		var w0, t0 int32
+		for _, e := range outs[c].ends {
+			if e.warns > w0 || e.traces > t0 {
+				ps = append(ps, piece{e.ti, int32(c), w0, e.warns, t0, e.traces})
+			}
+			w0, t0 = e.warns, e.traces
+		}
+	}
+	byTrace := func(a, b piece) int { return cmp.Compare(a.ti, b.ti) }
+	if !slices.IsSortedFunc(ps, byTrace) {
+		slices.SortFunc(ps, byTrace)
+	}
+	for _, p := range ps {
+		o := &outs[p.c]
+		r.Warnings = append(r.Warnings, o.warns[p.w0:p.w1]...)
+		r.Traces = append(r.Traces, o.traces[p.t0:p.t1]...)
+	}
 }
 
 // stopped wraps a context's error so that it says what stopped.
@@ -118,4 +194,5 @@ func (ts *traceState) analyze(ti int32, tr *tracefmt.Trace, acc *accum, out *chu
 	ts.addRow(acc, out)
 	acc.counts.add(&ts.counts)
 	out.warns = append(out.warns, ts.warns...)
+	out.ends = append(out.ends, traceEnd{ti, int32(len(out.warns)), int32(len(out.traces))})
 }

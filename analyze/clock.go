@@ -3,6 +3,7 @@ package analyze
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -68,20 +69,38 @@ const ClockAll = grammar.ClockAll
 // service's span starts (over at least 16 spans) are whole multiples of G,
 // unless overrides name the service (or "*").
 func DetectClocks(traces []tracefmt.Trace, overrides map[string]time.Duration) []ServiceClock {
-	type counter struct {
-		spans int
-		whole [len(candidateGranularities)]int
+	var cs ClockStats
+	cs.Add(traces)
+	return cs.Clocks(overrides)
+}
+
+// ClockStats counts, per service, the span starts that are whole multiples
+// of each candidate granularity: what DetectClocks decides from. It is fed
+// traces in any number of batches (the partitions of a spilled input) and
+// in any order.
+type ClockStats struct {
+	by map[string]*clockCounter
+}
+
+type clockCounter struct {
+	spans int
+	whole [len(candidateGranularities)]int
+}
+
+// Add counts the spans of traces.
+func (cs *ClockStats) Add(traces []tracefmt.Trace) {
+	if cs.by == nil {
+		cs.by = map[string]*clockCounter{}
 	}
-	by := map[string]*counter{}
 	var seen lastString
-	var last *counter
+	var last *clockCounter
 	for i := range traces {
 		for _, s := range traces[i].Spans {
 			if !seen.same(s.Service) {
-				last = by[s.Service]
+				last = cs.by[s.Service]
 				if last == nil {
-					last = &counter{}
-					by[s.Service] = last
+					last = &clockCounter{}
+					cs.by[strings.Clone(s.Service)] = last // not the batch's memory
 				}
 			}
 			last.spans++
@@ -92,8 +111,12 @@ func DetectClocks(traces []tracefmt.Trace, overrides map[string]time.Duration) [
 			}
 		}
 	}
-	out := make([]ServiceClock, 0, len(by))
-	for svc, c := range by {
+}
+
+// Clocks decides every service's clock from the counts (see DetectClocks).
+func (cs *ClockStats) Clocks(overrides map[string]time.Duration) []ServiceClock {
+	out := make([]ServiceClock, 0, len(cs.by))
+	for svc, c := range cs.by {
 		sc := ServiceClock{Service: svc, Spans: c.spans, Source: ClockDetected}
 		if d, ok := overrides[svc]; ok {
 			sc.GranularityNs, sc.Source = int64(d), ClockFlag

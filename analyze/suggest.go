@@ -188,7 +188,7 @@ func (a *accum) mergeSuggest(b *accum) {
 }
 
 // fillSuggest writes Report.Parallelizable and Report.WhatIf.
-func (a *accum) fillSuggest(r *Report, traces []tracefmt.Trace, opts *Options) {
+func (a *accum) fillSuggest(r *Report, id func(int32) tracefmt.TraceID, opts *Options) {
 	a.fillWhatIf(r, opts)
 	if !opts.Suggest {
 		return
@@ -232,7 +232,7 @@ func (a *accum) fillSuggest(r *Report, traces []tracefmt.Trace, opts *Options) {
 		c.OnPathFraction = ratio(on, len(xs))
 		c.Exemplars = []string{}
 		for _, i := range []int{rankIndex(50, len(xs)), rankIndex(99, len(xs)), len(xs) - 1} {
-			if id := traces[sav.exemplar(xs, i)].ID.String(); !slices.Contains(c.Exemplars, id) {
+			if id := id(sav.exemplar(xs, i)).String(); !slices.Contains(c.Exemplars, id) {
 				c.Exemplars = append(c.Exemplars, id)
 			}
 		}

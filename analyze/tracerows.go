@@ -99,24 +99,32 @@ func (ts *traceState) endChunk(out *chunkOut) {
 }
 
 // traceRows puts the rows of every chunk into r.TraceRows in trace order
-// (ids still local) and returns the row of each input trace (-1: not
-// analysed).
+// (ids still local) and returns the row of each trace index (-1: not
+// analysed). Chunks may come in any order (partitions interleave).
 func traceRows(r *Report, outs []chunkOut, traces int) []int32 {
-	rows := 0
-	for i := range outs {
-		rows += len(outs[i].rows)
-	}
+	const hasRow = -2
 	rowOf := make([]int32, traces)
 	for i := range rowOf {
 		rowOf[i] = -1
 	}
-	r.TraceRows = make([]TraceRow, 0, rows)
+	for i := range outs {
+		for _, ro := range outs[i].rows {
+			rowOf[ro.ti] = hasRow
+		}
+	}
+	rows := int32(0)
+	for i, r := range rowOf {
+		if r == hasRow {
+			rowOf[i] = rows
+			rows++
+		}
+	}
+	r.TraceRows = make([]TraceRow, rows)
 	for i := range outs {
 		o := &outs[i]
 		for _, ro := range o.rows {
-			rowOf[ro.ti] = int32(len(r.TraceRows))
 			ro.row.Hops = o.rowHops[ro.from:ro.to:ro.to] // the chunk's array is the row's for good
-			r.TraceRows = append(r.TraceRows, ro.row)
+			r.TraceRows[rowOf[ro.ti]] = ro.row
 		}
 	}
 	return rowOf
@@ -124,7 +132,7 @@ func traceRows(r *Report, outs []chunkOut, traces int) []int32 {
 
 // linkRows turns the rows' worker-local endpoint and hop ids into indices
 // in r.Endpoints and r.Hops (filled by now) and sorts each row's hops.
-func linkRows(r *Report, outs []chunkOut) {
+func linkRows(r *Report, outs []chunkOut, rowOf []int32) {
 	epIdx := make(map[key2]int32, len(r.Endpoints))
 	for i, e := range r.Endpoints {
 		epIdx[key2{e.Service, e.Operation}] = int32(i)
@@ -135,7 +143,6 @@ func linkRows(r *Report, outs []chunkOut) {
 	}
 	type ids struct{ ep, hop []int32 }
 	local := map[*accum]ids{}
-	row := 0
 	for i := range outs {
 		o := &outs[i]
 		if len(o.rows) == 0 {
@@ -152,9 +159,8 @@ func linkRows(r *Report, outs []chunkOut) {
 			}
 			local[o.acc] = m
 		}
-		for range o.rows {
-			tr := &r.TraceRows[row]
-			row++
+		for _, ro := range o.rows {
+			tr := &r.TraceRows[rowOf[ro.ti]]
 			if tr.Endpoint >= 0 {
 				tr.Endpoint = m.ep[tr.Endpoint]
 			}

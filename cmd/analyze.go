@@ -89,6 +89,7 @@ func analyzeRun(ctx context.Context, s *Streams, opts *AnalyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	if in.Merged != nil && opts.PerTrace {
 		return inputError(fmt.Errorf("--per-trace needs the traces: a summary holds no single trace"))
 	}

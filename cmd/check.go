@@ -137,6 +137,7 @@ func checkRun(ctx context.Context, s *Streams, opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	return checkVerdict(ctx, s, opts, outFormat, fileFormat, in.Budget, in.Summary, in.Report, string(aopts.CriticalPath), in.strictErr())
 }
 

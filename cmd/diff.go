@@ -161,6 +161,7 @@ func diffRun(ctx context.Context, s *Streams, opts *DiffOptions) error {
 		if err != nil {
 			return err
 		}
+		defer in.close()
 		if err := in.strictErr(); err != nil {
 			return err
 		}

@@ -46,8 +46,12 @@ func inspectRun(ctx context.Context, s *Streams, opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	sum := in.Summary
-	clocks := analyze.DetectClocks(in.Traces(), nil)
+	clocks, err := analyze.DetectClocksPartitions(ctx, in.Result, nil)
+	if err != nil {
+		return err
+	}
 	if opts.Output == "json" {
 		err = writeJSON(s.Out, struct {
 			Input  tracefmt.Summary       `json:"input"`

@@ -29,12 +29,15 @@ type inputOptions struct {
 	Format          string
 	Strict          bool
 	MaxDecompressed string
+	MaxMemory       string
+	TmpDir          string
 }
 
 func (o *inputOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Format, "format", "auto", "input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
 	fs.BoolVar(&o.Strict, "strict", false, "treat warnings (rejected spans, skipped files, …) as errors: exit code 2")
 	addMaxDecompressedFlag(fs, &o.MaxDecompressed)
+	addMemoryFlags(fs, &o.MaxMemory, &o.TmpDir)
 }
 
 // loadSpec says what a command needs from its inputs.
@@ -75,6 +78,39 @@ func (l *loaded) Traces() []tracefmt.Trace {
 	return l.Result.Traces
 }
 
+// close removes the temporary files of a spilled input. Every command
+// that loads calls it when done.
+func (l *loaded) close() {
+	if l != nil && l.Result != nil {
+		l.Result.Close()
+	}
+}
+
+// allTraces is every trace, for the modes that need them all in memory at
+// once; a spilled input is an input error saying so (never a partial
+// answer).
+func (l *loaded) allTraces(what string) ([]tracefmt.Trace, error) {
+	if l.Result != nil && l.Result.Spilled() {
+		return nil, tooBig(l.Result, what)
+	}
+	return l.Traces(), nil
+}
+
+func tooBig(r *tracefmt.Result, what string) error {
+	return inputError(fmt.Errorf("%s needs every trace in memory at once, and the input (%d spans) is over --max-memory: "+
+		"raise --max-memory (or %s), or use analyze/check/suggest/inspect/trace, which work a partition at a time",
+		what, r.Sink.Kept(), maxMemoryEnv))
+}
+
+// analyzeResult analyses what was read: in memory, or a partition at a
+// time when it was spilled (the same Report).
+func analyzeResult(ctx context.Context, res *tracefmt.Result, opts analyze.Options) (*analyze.Report, error) {
+	if res.Spilled() {
+		return analyze.AnalyzePartitions(ctx, res, opts)
+	}
+	return analyze.Analyze(ctx, res.Traces, opts)
+}
+
 // strictErr fails a --strict run whose input produced warnings. Commands
 // call it after rendering, so the output is still shown.
 func (l *loaded) strictErr() error { return strictCheck(l.strict, l.Summary) }
@@ -102,8 +138,13 @@ func load(ctx context.Context, s *Streams, spec loadSpec) (*loaded, error) {
 	}
 	l.Result = res
 	l.Summary = tracefmt.Summarize(res)
+	if res.Spilled() {
+		fmt.Fprintf(s.Err, "hopbudget: %d spans do not fit in --max-memory: spilled to %d partitions in %s (removed on exit)\n",
+			l.Summary.Spans, res.Partitions(), res.SpillDir())
+	}
 	if spec.Analyze != nil {
-		if l.Report, err = analyze.Analyze(ctx, res.Traces, *spec.Analyze); err != nil {
+		if l.Report, err = analyzeResult(ctx, res, *spec.Analyze); err != nil {
+			res.Close()
 			return nil, err
 		}
 	}
@@ -121,6 +162,13 @@ func readInputs(ctx context.Context, s *Streams, paths []string, o inputOptions)
 	if opts.MaxDecompressed, err = parseMaxDecompressed(o.MaxDecompressed); err != nil {
 		return nil, inputError(err)
 	}
+	if opts.MaxMemory, err = parseMaxMemory(o.MaxMemory); err != nil {
+		return nil, inputError(err)
+	}
+	opts.TmpDir = o.TmpDir
+	if s.SetMemoryLimit != nil && opts.MaxMemory > 0 {
+		s.SetMemoryLimit(opts.MaxMemory)
+	}
 	if s.ErrIsTerminal {
 		opts.Progress = new(tracefmt.Progress)
 		stop := drawProgress(s, opts.Progress)
@@ -133,7 +181,8 @@ func readInputs(ctx context.Context, s *Streams, paths []string, o inputOptions)
 		}
 		return nil, inputError(err)
 	}
-	// One trace order whatever the order of the files.
+	// One trace order whatever the order of the files (a spilled result
+	// is put in it as it is analysed).
 	analyze.SortTraces(res.Traces)
 	return res, nil
 }

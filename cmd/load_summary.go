@@ -182,6 +182,10 @@ func loadWithSummaries(ctx context.Context, s *Streams, spec loadSpec, l *loaded
 		}
 		l.Result = res
 		l.Summary = tracefmt.Summarize(res)
+		if res.Spilled() {
+			res.Close()
+			return nil, tooBig(res, "merging traces with summaries")
+		}
 		rep, err := analyze.Analyze(ctx, res.Traces, opts)
 		if err != nil {
 			return nil, err

@@ -56,6 +56,7 @@ func mergeRun(ctx context.Context, s *Streams, opts *MergeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	if err := writeSummary(ctx, in, aopts, opts.Endpoint, opts.Output); err != nil {
 		return err
 	}
@@ -75,8 +76,11 @@ func mergeRun(ctx context.Context, s *Streams, opts *MergeOptions) error {
 func writeSummary(ctx context.Context, in *loaded, aopts analyze.Options, endpoint, path string) error {
 	x := in.Merged
 	if x == nil {
-		var err error
-		if x, err = summarize(ctx, in.Report, in.Traces(), aopts, endpoint); err != nil {
+		traces, err := in.allTraces("a summary")
+		if err != nil {
+			return err
+		}
+		if x, err = summarize(ctx, in.Report, traces, aopts, endpoint); err != nil {
 			return err
 		}
 		in.Merged = x

@@ -63,6 +63,7 @@ The trace input format flag is --input-format here (--format chooses the profile
 	f := c.Flags()
 	f.StringVar(&opts.Input.Format, "input-format", "auto", "trace input format: auto or one of "+fmt.Sprint(tracefmt.Formats()))
 	f.BoolVar(&opts.Input.Strict, "strict", false, "treat input warnings (rejected spans, skipped files, …) as errors: exit code 2")
+	addMemoryFlags(f, &opts.Input.MaxMemory, &opts.Input.TmpDir)
 	opts.analysisFlags.addFlags(f)
 	f.StringVar(&opts.Format, "format", "", "profile format: pprof, folded, speedscope (default: from -o, else folded)")
 	f.StringVarP(&opts.OutputFile, "output", "o", "", "write the profile to FILE instead of stdout")
@@ -142,6 +143,7 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	p, err := profileOf(ctx, in, aopts, band)
 	if err != nil {
 		return err
@@ -166,7 +168,11 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 // summaries' (which hold the profile of every request, no band).
 func profileOf(ctx context.Context, in *loaded, aopts analyze.Options, band analyze.Band) (*analyze.Profile, error) {
 	if in.Merged == nil {
-		return analyze.BuildProfile(ctx, in.Traces(), aopts, band)
+		traces, err := in.allTraces("profile")
+		if err != nil {
+			return nil, err
+		}
+		return analyze.BuildProfile(ctx, traces, aopts, band)
 	}
 	if band != (analyze.Band{}) {
 		return nil, inputError(fmt.Errorf("--percentile-band/--slowest need the traces: a summary holds the profile of every request"))

@@ -136,7 +136,12 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	if err != nil {
 		return nil, err
 	}
-	rep, traces := l.Report, l.Traces()
+	defer l.close()
+	rep := l.Report
+	traces, err := l.allTraces("report")
+	if err != nil {
+		return nil, err
+	}
 	var verdict *budget.Result
 	if l.Budget != nil {
 		// As check: lines without data fail (report is no gate: it still exits 0).

@@ -16,6 +16,10 @@ type Streams struct {
 	ErrIsTerminal bool
 	// OutIsTerminal says whether tables may use colour.
 	OutIsTerminal bool
+	// SetMemoryLimit, when set, is given --max-memory to bound the whole
+	// process (main sets the Go runtime's soft limit; in-process runs leave
+	// the process alone).
+	SetMemoryLimit func(bytes int64)
 }
 
 // SystemStreams are the process's standard streams.

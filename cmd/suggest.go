@@ -104,6 +104,7 @@ func suggestRun(ctx context.Context, s *Streams, opts *SuggestOptions) error {
 	if err != nil {
 		return err
 	}
+	defer in.close()
 	if err := renderSuggest(s.Out, format, in.Summary, in.Report, opts); err != nil {
 		return err
 	}

@@ -84,13 +84,18 @@ func traceRun(ctx context.Context, s *Streams, opts *TraceOptions) error {
 	if err != nil {
 		return err
 	}
-	tr, err := findTrace(in.Traces(), id)
+	defer in.close()
+	tr, err := findTraceIn(in.Result, id)
 	if err != nil {
-		return inputError(err)
+		return err
 	}
 	// One trace shows too few spans to read its services' clocks: use
 	// those of the whole input.
-	aopts.ClockGranularity = analyze.ClockOverrides(analyze.DetectClocks(in.Traces(), aopts.ClockGranularity))
+	clocks, err := analyze.DetectClocksPartitions(ctx, in.Result, aopts.ClockGranularity)
+	if err != nil {
+		return err
+	}
+	aopts.ClockGranularity = analyze.ClockOverrides(clocks)
 	l := analyze.Layout(tr, aopts)
 	width := opts.Width
 	if width == 0 {
@@ -116,7 +121,45 @@ func terminalWidth(s *Streams) int {
 
 // findTrace finds the trace whose ID is id (lowercase hex): exactly, as a
 // 64-bit ID (left-padded with zeros), or as the unique prefix of one.
-func findTrace(traces []tracefmt.Trace, id string) (*tracefmt.Trace, error) {
+// findTraceIn is findTrace over every partition of what was read: the
+// traces that match are gathered (a handful), then chosen among.
+func findTraceIn(res *tracefmt.Result, id string) (*tracefmt.Trace, error) {
+	if !res.Spilled() {
+		tr, err := findTrace(res.Traces, id, len(res.Traces))
+		if err != nil {
+			return nil, inputError(err)
+		}
+		return tr, nil
+	}
+	full := strings.Repeat("0", 32-len(id)) + id
+	var found []tracefmt.Trace
+	for p := range res.Partitions() {
+		traces, err := res.LoadPartition(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, tr := range traces {
+			if traceMatches(tr.ID.String(), id, full) {
+				found = append(found, tr)
+			}
+		}
+	}
+	tr, err := findTrace(found, id, res.NumTraces())
+	if err != nil {
+		return nil, inputError(err)
+	}
+	return tr, nil
+}
+
+// traceMatches: the ID in full, or a prefix of it as written or as Jaeger
+// shows a 64-bit ID.
+func traceMatches(s, id, full string) bool {
+	return s == full || strings.HasPrefix(s, id) || strings.HasPrefix(strings.TrimLeft(s, "0"), id)
+}
+
+// findTrace finds the trace id (full or a prefix) among traces, of total
+// traces read.
+func findTrace(traces []tracefmt.Trace, id string, total int) (*tracefmt.Trace, error) {
 	full := strings.Repeat("0", 32-len(id)) + id
 	var prefixed []int
 	for i := range traces {
@@ -124,14 +167,13 @@ func findTrace(traces []tracefmt.Trace, id string) (*tracefmt.Trace, error) {
 		if s == full {
 			return &traces[i], nil
 		}
-		// A prefix of the ID as written, or as Jaeger shows a 64-bit ID.
-		if strings.HasPrefix(s, id) || strings.HasPrefix(strings.TrimLeft(s, "0"), id) {
+		if traceMatches(s, id, full) {
 			prefixed = append(prefixed, i)
 		}
 	}
 	switch len(prefixed) {
 	case 0:
-		return nil, fmt.Errorf("trace %s not found in %s", id, plural(len(traces), "trace"))
+		return nil, fmt.Errorf("trace %s not found in %s", id, plural(total, "trace"))
 	case 1:
 		return &traces[prefixed[0]], nil
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +41,13 @@ type Options struct {
 	// compression bomb fails with a clear error instead of filling memory
 	// or running for hours.
 	MaxDecompressed int64
+	// MaxMemory, when positive, bounds the memory spans may take: over
+	// half of it, spans are spilled to partition files (spill.go) and the
+	// Result is read back a partition at a time. 0 = hold everything.
+	MaxMemory int64
+	// TmpDir is where the partition files go ("" = os.TempDir()), in a
+	// private directory removed by Result.Close and on any error.
+	TmpDir string
 }
 
 // DefaultMaxDecompressed is the default cap on one input's decompressed
@@ -126,6 +134,7 @@ type FileSummary struct {
 	services map[string]int
 	start    int64
 	end      int64
+	no       int32 // the Sink's file number
 }
 
 // ServiceCount is a service and how many spans it has.
@@ -136,9 +145,15 @@ type ServiceCount struct {
 
 // Result is everything read from the inputs.
 type Result struct {
-	Files  []FileSummary
+	Files []FileSummary
+	// Traces is nil when the result is spilled (see Spilled).
 	Traces []Trace
 	Sink   *Sink
+
+	spill     *spiller
+	numTraces int
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Read expands paths (files, directories walked recursively, globs, "-" for
@@ -152,12 +167,14 @@ type Result struct {
 // ctx is checked before each input and at every chunk a decoder reads (at
 // most 256 KiB of decompressed input): once it is done, Read returns an
 // error that wraps ctx.Err().
-func Read(ctx context.Context, paths []string, opts Options) (*Result, error) {
+func Read(ctx context.Context, paths []string, opts Options) (_ *Result, err error) {
 	inputs, err := expand(paths)
 	if err != nil {
 		return nil, err
 	}
 	k := NewSink()
+	k.setSpill(ctx, opts)
+	defer k.abortSpill(&err)
 	res := &Result{Sink: k}
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -172,10 +189,19 @@ func Read(ctx context.Context, paths []string, opts Options) (*Result, error) {
 			}
 			return nil, err
 		}
+		if err := k.spillErr(); err != nil {
+			return nil, err
+		}
 		res.Files = append(res.Files, *fsum)
 	}
 	if err := noSpans(k, inputs); err != nil {
 		return nil, err
+	}
+	if k.Spilled() {
+		if err := k.finishSpill(res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	res.Traces = k.Traces()
 	return res, nil

@@ -168,6 +168,14 @@ type Sink struct {
 	// the cap it started from, for messages.
 	expandLeft, expandCap int64
 
+	// Spilling (spill.go): spill is nil unless Options.MaxMemory is set;
+	// spillAt is the number of spans held that triggers a spill, spilled
+	// the spans written so far, fileRuns the input file of the spans held.
+	spill    *spiller
+	spillAt  int
+	spilled  int
+	fileRuns []fileRun
+
 	// Per-input statistics of the file being read.
 	cur       *FileSummary
 	fileNo    int32
@@ -179,6 +187,8 @@ func (k *Sink) beginFile(f *FileSummary) {
 	k.cur = f
 	k.fileNo++
 	k.File = f.Name
+	f.no = k.fileNo
+	k.noteFile()
 	k.rejected0 = k.RejectedTotal()
 }
 
@@ -262,6 +272,9 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 	if s.Attrs == nil {
 		s.Attrs = k.emptyAttrs
 	}
+	if k.spillAt > 0 && k.n >= k.spillAt {
+		k.flushSpill()
+	}
 	if k.n%chunkSpans == 0 {
 		if k.progress != nil {
 			k.progress.Spans.Store(int64(k.Read))
@@ -336,8 +349,8 @@ func (k *Sink) Warn(kind WarningKind, where Pos, detail string) {
 	}
 }
 
-// Kept is the number of spans stored.
-func (k *Sink) Kept() int { return k.n }
+// Kept is the number of spans stored (held or spilled).
+func (k *Sink) Kept() int { return k.n + k.spilled }
 
 // RejectedTotal is the number of spans read but not kept.
 func (k *Sink) RejectedTotal() int {

@@ -32,7 +32,7 @@ func Summarize(r *Result) Summary {
 	s := Summary{
 		Files:         r.Files,
 		Encodings:     k.Encoding.Names(),
-		Traces:        len(r.Traces),
+		Traces:        r.NumTraces(),
 		Spans:         k.Kept(),
 		SpansRead:     k.Read,
 		RejectedSpans: k.RejectedTotal(),
