@@ -52,24 +52,15 @@ func openSummary(path string) (*bufio.Reader, func(), error) {
 		return nil, nil, err
 	}
 	br := bufio.NewReader(f)
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-		return bufio.NewReader(zr), func() { zr.Close(); f.Close() }, nil
-	case string(magic) == "\x28\xb5\x2f\xfd":
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-		return bufio.NewReader(zr), func() { zr.Close(); f.Close() }, nil
+	r, compression, closeZ, err := tracefmt.Decompress(br)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %s: %v", path, compression, err)
 	}
-	return br, func() { f.Close() }, nil
+	if compression == "none" {
+		return br, func() { f.Close() }, nil
+	}
+	return bufio.NewReader(r), func() { closeZ(); f.Close() }, nil
 }
 
 // compressSummary compresses an encoded summary as the file name asks:

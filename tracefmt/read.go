@@ -386,24 +386,14 @@ func readOne(ctx context.Context, in input, opts Options, k *Sink) (*FileSummary
 	bytes0 := cr.p.Bytes.Load()
 
 	var r io.Reader = br
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: "gzip: " + err.Error()}
-		}
-		defer zr.Close()
-		fsum.Compression = "gzip"
-		r = bufio.NewReaderSize(capped(zr, opts.MaxDecompressed, "gzip"), 256<<10)
-	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: "zstd: " + err.Error()}
-		}
-		defer zr.Close()
-		fsum.Compression = "zstd"
-		r = bufio.NewReaderSize(capped(zr.IOReadCloser(), opts.MaxDecompressed, "zstd"), 256<<10)
+	zr, compression, closeZ, err := Decompress(br)
+	if err != nil {
+		return nil, &DecodeError{Pos: Pos{File: in.name, Offset: 0, Record: -1}, Msg: compression + ": " + err.Error()}
+	}
+	defer closeZ()
+	if compression != "none" {
+		fsum.Compression = compression
+		r = bufio.NewReaderSize(capped(zr, opts.MaxDecompressed, compression), 256<<10)
 	}
 	dr := r.(*bufio.Reader)
 	format := opts.Format
@@ -509,4 +499,26 @@ func SortServices(s []ServiceCount) {
 		}
 		return s[i].Name < s[j].Name
 	})
+}
+
+// Decompress reads br through the decompressor its first bytes call for:
+// gzip or zstd by their magic numbers, else br itself ("none"). close
+// releases the decompressor; on an error, compression still names it.
+func Decompress(br *bufio.Reader) (r io.Reader, compression string, close func(), err error) {
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, "gzip", nil, err
+		}
+		return zr, "gzip", func() { zr.Close() }, nil
+	case len(magic) == 4 && string(magic) == "\x28\xb5\x2f\xfd":
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, "zstd", nil, err
+		}
+		return zr.IOReadCloser(), "zstd", zr.Close, nil
+	}
+	return br, "none", func() {}, nil
 }
