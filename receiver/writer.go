@@ -134,7 +134,9 @@ func (w *Writer) Write(req *coltracepb.ExportTraceServiceRequest) (int, error) {
 func (w *Writer) writePending() {
 	w.mu.Lock()
 	buf, marks, upto := w.pending, w.marks, w.seq
-	w.pending, w.marks = w.spare[:0], nil
+	// spare is handed out once: were it kept after an oversized buf was
+	// dropped below, the next call would write it while it is appended to.
+	w.pending, w.marks, w.spare = w.spare[:0], nil, nil
 	failed := w.err != nil
 	w.mu.Unlock()
 	if failed {

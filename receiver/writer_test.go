@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -140,5 +143,64 @@ func TestFullDisk(t *testing.T) {
 	st := tr.Stats()
 	if st.Spans != 6 || st.Failed[FailWrite] != 3 {
 		t.Errorf("stats: %d spans, failed %v", st.Spans, st.Failed)
+	}
+}
+
+// slowDisk copies what it is given only after a pause, as a slow disk
+// reads the caller's buffer while other requests go on.
+type slowDisk struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (d *slowDisk) Write(p []byte) (int, error) {
+	time.Sleep(2 * time.Millisecond)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.buf.Write(p)
+}
+
+// Lines larger together than a pooled buffer, written concurrently, each
+// reach the output whole and unchanged: a buffer being written is never
+// the one the next lines are appended to.
+func TestConcurrentLargeLines(t *testing.T) {
+	d := &slowDisk{}
+	w, err := NewWriter(d, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	reqs := make([]*coltracepb.ExportTraceServiceRequest, 6)
+	for i := range reqs {
+		reqs[i] = smallRequest(fmt.Sprintf("svc-%d", i), 8000) // ~1 MiB lines
+		want[string(appendRequest(nil, reqs[i]))] += 8
+	}
+	var wg sync.WaitGroup
+	for _, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 8 {
+				if _, err := w.Write(req); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSuffix(d.buf.Bytes(), []byte("\n")), []byte("\n")) {
+		got[string(line)]++
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d distinct lines written, want %d: lines were overwritten", len(got), len(want))
+	}
+	for line, n := range want {
+		if got[line] != n {
+			t.Errorf("a line of %d bytes written %d times, want %d", len(line), got[line], n)
+		}
 	}
 }
