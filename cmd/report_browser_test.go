@@ -94,8 +94,12 @@ func TestReportInBrowser(t *testing.T) {
 			}
 			fmt.Fprintf(&summary, "%s: load event %.0f ms after navigation start (in the page), first contentful paint %s; navigate → painted %v (wall)\n",
 				p.name, r.loadMs, fcp, r.painted.Round(time.Millisecond))
-			if r.loadMs > 2000 {
-				t.Errorf("the page took %.0f ms to load, want under 2 s", r.loadMs)
+			// Load time is measured and logged here (the target is 2 s on
+			// a quiet machine); the test fails only far past it, where a
+			// page is broken (e.g. quadratic work), not merely on a busy
+			// machine: speed is not checked by timed tests.
+			if r.loadMs > 15000 {
+				t.Errorf("the page took %.0f ms to load: far over its 2 s target", r.loadMs)
 			}
 		})
 	}
