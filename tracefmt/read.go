@@ -175,6 +175,8 @@ func Read(ctx context.Context, paths []string, opts Options) (_ *Result, err err
 	k := NewSink()
 	k.setSpill(ctx, opts)
 	defer k.abortSpill(&err)
+	k.startStore()
+	defer k.stopStore() // before abortSpill: the stage may be spilling
 	res := &Result{Sink: k}
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -194,6 +196,7 @@ func Read(ctx context.Context, paths []string, opts Options) (_ *Result, err err
 		}
 		res.Files = append(res.Files, *fsum)
 	}
+	k.stopStore()
 	if err := noSpans(k, inputs); err != nil {
 		return nil, err
 	}

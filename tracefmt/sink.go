@@ -176,6 +176,9 @@ type Sink struct {
 	spilled  int
 	fileRuns []fileRun
 
+	// stage, when set, stores spans on a goroutine of its own (store.go).
+	stage *storeStage
+
 	// Per-input statistics of the file being read.
 	cur       *FileSummary
 	fileNo    int32
@@ -184,6 +187,7 @@ type Sink struct {
 }
 
 func (k *Sink) beginFile(f *FileSummary) {
+	k.stage.sync() // what it stores next is counted in f
 	k.cur = f
 	k.fileNo++
 	k.File = f.Name
@@ -193,6 +197,7 @@ func (k *Sink) beginFile(f *FileSummary) {
 }
 
 func (k *Sink) endFile() {
+	k.stage.sync() // f's statistics are complete
 	k.cur.RejectedSpans = k.RejectedTotal() - k.rejected0
 	k.cur = nil
 }
@@ -272,13 +277,25 @@ func (k *Sink) Add(s *Span, where func() Pos) {
 	if s.Attrs == nil {
 		s.Attrs = k.emptyAttrs
 	}
+	if k.progress != nil && k.Read%chunkSpans == 0 {
+		k.progress.Spans.Store(int64(k.Read))
+	}
+	if k.stage != nil {
+		k.stage.add(s)
+		return
+	}
+	k.store(s)
+}
+
+// store keeps s: in the current chunk, counted in its trace and in the
+// current file's statistics; the spans held are spilled when they reach the
+// memory budget. It runs on the decoder's goroutine, or on the store stage's
+// (store.go): it touches only what the stage owns.
+func (k *Sink) store(s *Span) {
 	if k.spillAt > 0 && k.n >= k.spillAt {
 		k.flushSpill()
 	}
 	if k.n%chunkSpans == 0 {
-		if k.progress != nil {
-			k.progress.Spans.Store(int64(k.Read))
-		}
 		k.chunks = append(k.chunks, make([]Span, 0, chunkSpans))
 		k.traceOf = append(k.traceOf, make([]int32, 0, chunkSpans))
 	}
