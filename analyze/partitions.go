@@ -86,19 +86,27 @@ func AnalyzePartitions(ctx context.Context, src Partitioned, opts Options) (*Rep
 		return nil, err
 	}
 	ar := newAnalysis(ctx, opts, clocks, len(po.ids))
+	if err := eachPartition(ctx, src, po, ar.add); err != nil {
+		return nil, err
+	}
+	return ar.report(func(t int32) tracefmt.TraceID { return po.ids[t] })
+}
+
+// eachPartition loads every partition again and hands its traces to add in
+// trace order, with their indices: chunks are then runs of ascending
+// indices, as in memory.
+func eachPartition(ctx context.Context, src Partitioned, po *partitionOrder, add func([]tracefmt.Trace, []int32)) error {
 	for p := range src.Partitions() {
 		if err := ctx.Err(); err != nil {
-			return nil, stopped(err)
+			return stopped(err)
 		}
 		traces, err := src.LoadPartition(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(traces) != len(po.ix[p]) {
-			return nil, fmt.Errorf("partition %d changed: %d traces, then %d", p, len(po.ix[p]), len(traces))
+			return fmt.Errorf("partition %d changed: %d traces, then %d", p, len(po.ix[p]), len(traces))
 		}
-		// In trace order within the partition: chunks are then runs of
-		// ascending indices, as in memory.
 		ix := po.ix[p]
 		perm := make([]int32, len(traces))
 		for i := range perm {
@@ -110,9 +118,9 @@ func AnalyzePartitions(ctx context.Context, src Partitioned, opts Options) (*Rep
 		for i, j := range perm {
 			sorted[i], six[i] = traces[j], ix[j]
 		}
-		ar.add(sorted, six)
+		add(sorted, six)
 	}
-	return ar.report(func(t int32) tracefmt.TraceID { return po.ids[t] })
+	return nil
 }
 
 // DetectClocksPartitions is DetectClocks over every partition.

@@ -124,3 +124,28 @@ func TestClockStatsMergeable(t *testing.T) {
 		t.Errorf("clocks over partitions %v, over all %v", got, want)
 	}
 }
+
+// BuildProfilesPartitions gives BuildProfiles' profiles over the sorted
+// traces, for every band (bands rank requests over all partitions), whatever
+// the partitioning and the worker count.
+func TestBuildProfilesPartitionsSameAsBuildProfiles(t *testing.T) {
+	traces, _ := generate(t, "-scenario", "mixed", "-traces", "400", "-seed", "4", "-dup", "0.01", "-ms-clock", "frontend")
+	SortTraces(traces)
+	bands := []Band{{}, {Lo: 90, Hi: 100}, {Lo: 0, Hi: 50}, {Lo: 99.5, Hi: 100}}
+	for _, opts := range []Options{DefaultOptions(), {CriticalPath: ModeJaeger}} {
+		want := mustBuildProfiles(traces, opts, bands)
+		for _, n := range []int{1, 7, 64} {
+			for _, workers := range []int{1, 3} {
+				o := opts
+				o.Workers = workers
+				got, err := BuildProfilesPartitions(context.Background(), splitTraces(traces, n, uint64(n+workers)), o, bands)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("mode %s, %d partitions, %d workers: profiles differ", opts.CriticalPath, n, workers)
+				}
+			}
+		}
+	}
+}

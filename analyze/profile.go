@@ -249,53 +249,106 @@ func BuildProfile(ctx context.Context, traces []tracefmt.Trace, opts Options, ba
 // paths × percentile bands costs one pass, not one per band. Profile k is
 // exactly BuildProfile(traces, opts, bands[k]).
 func BuildProfiles(ctx context.Context, traces []tracefmt.Trace, opts Options, bands []Band) ([]*Profile, error) {
+	pr := newProfiler(ctx, opts, DetectClocks(traces, opts.ClockGranularity), len(traces))
+	pr.add(traces, nil)
+	return pr.profiles(bands)
+}
+
+// BuildProfilesPartitions is BuildProfiles over the traces of every
+// partition, in the order SortTraces gives them: its profiles are the ones
+// BuildProfiles returns for all those traces sorted. As AnalyzePartitions,
+// it loads each partition twice and holds one partition's traces at a
+// time, besides each trace's stack entries.
+func BuildProfilesPartitions(ctx context.Context, src Partitioned, opts Options, bands []Band) ([]*Profile, error) {
+	po, clocks, err := scanPartitions(ctx, src, opts.ClockGranularity)
+	if err != nil {
+		return nil, err
+	}
+	pr := newProfiler(ctx, opts, clocks, len(po.ids))
+	if err := eachPartition(ctx, src, po, pr.add); err != nil {
+		return nil, err
+	}
+	return pr.profiles(bands)
+}
+
+// profiler is one BuildProfiles run, fed traces in one or more batches
+// (partitions) with their indices in the one trace order.
+type profiler struct {
+	ctx  context.Context
+	opts Options
+	gran map[string]int64
+	tss  []*traceState
+	ws   []*profWorker
+	outs []profChunk
+}
+
+func newProfiler(ctx context.Context, opts Options, clocks []ServiceClock, traces int) *profiler {
 	if opts.CriticalPath == "" {
 		opts.CriticalPath = ModeDefault
 	}
 	opts.Suggest, opts.WhatIf, opts.PerTrace = false, nil, false
-	gran := clockMap(DetectClocks(traces, opts.ClockGranularity))
-	nw := opts.workers(len(traces))
+	pr := &profiler{ctx: ctx, opts: opts, gran: clockMap(clocks)}
+	nw := pr.opts.workers(traces)
+	pr.tss, pr.ws = make([]*traceState, nw), make([]*profWorker, nw)
+	for w := range nw {
+		pr.tss[w] = newTraceState(&pr.opts, pr.gran)
+		pr.ws[w] = &profWorker{frameIdx: map[profFrameKey]int32{}, stackIdx: map[[2]int32]int32{}, marker: -1}
+	}
+	return pr
+}
+
+// add profiles traces; trace i has index ix[i] in the trace order (i when
+// ix is nil), and ix is ascending.
+func (pr *profiler) add(traces []tracefmt.Trace, ix []int32) {
 	nch := (len(traces) + chunkSize - 1) / chunkSize
-	outs := make([]profChunk, nch)
-	ws := make([]*profWorker, nw)
+	base := len(pr.outs)
+	pr.outs = append(pr.outs, make([]profChunk, nch)...)
+	outs := pr.outs[base:]
 	var next atomic.Int64
 	work := func(wi int) {
-		ts := newTraceState(&opts, gran)
-		w := &profWorker{frameIdx: map[profFrameKey]int32{}, stackIdx: map[[2]int32]int32{}, marker: -1}
+		ts, w := pr.tss[wi], pr.ws[wi]
 		for {
 			c := int(next.Add(1) - 1)
-			if c >= nch || ctx.Err() != nil {
+			if c >= nch || pr.ctx.Err() != nil {
 				break
 			}
 			out := &outs[c]
 			out.w = w
-			for ti := c * chunkSize; ti < min((c+1)*chunkSize, len(traces)); ti++ {
-				ts.profile(int32(ti), &traces[ti], w, out)
+			for i := c * chunkSize; i < min((c+1)*chunkSize, len(traces)); i++ {
+				ti := int32(i)
+				if ix != nil {
+					ti = ix[i]
+				}
+				ts.profile(ti, &traces[i], w, out)
 			}
 		}
-		ws[wi] = w
 	}
+	nw := min(len(pr.ws), max(nch, 1))
 	if nw <= 1 {
 		work(0)
-	} else {
-		var wg sync.WaitGroup
-		for wi := range nw {
-			wg.Go(func() { work(wi) })
-		}
-		wg.Wait()
+		return
 	}
-	if err := ctx.Err(); err != nil {
+	var wg sync.WaitGroup
+	for wi := range nw {
+		wg.Go(func() { work(wi) })
+	}
+	wg.Wait()
+}
+
+// profiles selects each band's traces and builds its profile.
+func (pr *profiler) profiles(bands []Band) ([]*Profile, error) {
+	if err := pr.ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
 	var counts Counts
-	for _, w := range ws {
+	for _, w := range pr.ws {
 		counts.add(&w.counts)
 	}
 	ps := make([]*Profile, len(bands))
 	for k, band := range bands {
 		p := &Profile{Band: band, Counts: counts}
-		keep := selectBand(p, outs, band)
-		p.fill(outs, ws, keep)
+		keep := selectBand(p, pr.outs, band)
+		p.fill(pr.outs, pr.ws, keep)
 		ps[k] = p
 	}
 	return ps, nil

@@ -86,20 +86,21 @@ func (l *loaded) close() {
 	}
 }
 
-// allTraces is every trace, for the modes that need them all in memory at
-// once; a spilled input is an input error saying so (never a partial
-// answer).
-func (l *loaded) allTraces(what string) ([]tracefmt.Trace, error) {
-	if l.Result != nil && l.Result.Spilled() {
-		return nil, tooBig(l.Result, what)
+// noteSpill says on stderr that the input was spilled, and where.
+func noteSpill(s *Streams, res *tracefmt.Result, sum tracefmt.Summary) {
+	if res.Spilled() {
+		fmt.Fprintf(s.Err, "hopbudget: %d spans do not fit in --max-memory: spilled to %d partitions in %s (removed on exit)\n",
+			sum.Spans, res.Partitions(), res.SpillDir())
 	}
-	return l.Traces(), nil
 }
 
-func tooBig(r *tracefmt.Result, what string) error {
-	return inputError(fmt.Errorf("%s needs every trace in memory at once, and the input (%d spans) is over --max-memory: "+
-		"raise --max-memory (or %s), or use analyze/check/suggest/inspect/trace, which work a partition at a time",
-		what, r.Sink.Kept(), maxMemoryEnv))
+// profilesOf builds the profiles of what was read for bands: in memory, or
+// a partition at a time when it was spilled (the same profiles).
+func profilesOf(ctx context.Context, res *tracefmt.Result, opts analyze.Options, bands []analyze.Band) ([]*analyze.Profile, error) {
+	if res.Spilled() {
+		return analyze.BuildProfilesPartitions(ctx, res, opts, bands)
+	}
+	return analyze.BuildProfiles(ctx, res.Traces, opts, bands)
 }
 
 // analyzeResult analyses what was read: in memory, or a partition at a
@@ -138,10 +139,7 @@ func load(ctx context.Context, s *Streams, spec loadSpec) (*loaded, error) {
 	}
 	l.Result = res
 	l.Summary = tracefmt.Summarize(res)
-	if res.Spilled() {
-		fmt.Fprintf(s.Err, "hopbudget: %d spans do not fit in --max-memory: spilled to %d partitions in %s (removed on exit)\n",
-			l.Summary.Spans, res.Partitions(), res.SpillDir())
-	}
+	noteSpill(s, res, l.Summary)
 	if spec.Analyze != nil {
 		if l.Report, err = analyzeResult(ctx, res, *spec.Analyze); err != nil {
 			res.Close()

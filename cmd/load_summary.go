@@ -121,12 +121,15 @@ func readSummary(path string) (*summary.Summary, error) {
 
 // summarize makes the summary of analysed traces: the report, the
 // whole-band profile, the options they were analysed with.
-func summarize(ctx context.Context, rep *analyze.Report, traces []tracefmt.Trace, opts analyze.Options, endpoint string) (*summary.Summary, error) {
-	p, err := analyze.BuildProfile(ctx, traces, opts, analyze.Band{})
+func summarize(ctx context.Context, rep *analyze.Report, res *tracefmt.Result, opts analyze.Options, endpoint string) (*summary.Summary, error) {
+	if res.Spilled() {
+		return summary.FromPartitions(ctx, rep, res, opts, endpoint, summary.DefaultLimits())
+	}
+	p, err := analyze.BuildProfile(ctx, res.Traces, opts, analyze.Band{})
 	if err != nil {
 		return nil, err
 	}
-	return summary.FromReport(rep, p, traces, summary.AnalysisOf(opts, endpoint), summary.DefaultLimits()), nil
+	return summary.FromReport(rep, p, res.Traces, summary.AnalysisOf(opts, endpoint), summary.DefaultLimits()), nil
 }
 
 // loadWithSummaries is load when some inputs are summaries: the trace
@@ -173,19 +176,18 @@ func loadWithSummaries(ctx context.Context, s *Streams, spec loadSpec, l *loaded
 		}
 		l.Result = res
 		l.Summary = tracefmt.Summarize(res)
-		if res.Spilled() {
+		noteSpill(s, res, l.Summary)
+		rep, err := analyzeResult(ctx, res, opts)
+		if err != nil {
 			res.Close()
-			return nil, tooBig(res, "merging traces with summaries")
-		}
-		rep, err := analyze.Analyze(ctx, res.Traces, opts)
-		if err != nil {
 			return nil, err
 		}
-		x, err := summarize(ctx, rep, res.Traces, opts, spec.EndpointText)
-		if err != nil {
-			return nil, err
+		x, err := summarize(ctx, rep, res, opts, spec.EndpointText)
+		if err == nil {
+			err = add(x, "the trace inputs")
 		}
-		if err := add(x, "the trace inputs"); err != nil {
+		if err != nil {
+			res.Close()
 			return nil, err
 		}
 	}

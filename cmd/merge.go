@@ -76,11 +76,8 @@ func mergeRun(ctx context.Context, s *Streams, opts *MergeOptions) error {
 func writeSummary(ctx context.Context, in *loaded, aopts analyze.Options, endpoint, path string) error {
 	x := in.Merged
 	if x == nil {
-		traces, err := in.allTraces("a summary")
-		if err != nil {
-			return err
-		}
-		if x, err = summarize(ctx, in.Report, traces, aopts, endpoint); err != nil {
+		var err error
+		if x, err = summarize(ctx, in.Report, in.Result, aopts, endpoint); err != nil {
 			return err
 		}
 		in.Merged = x

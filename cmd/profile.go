@@ -168,11 +168,11 @@ func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
 // summaries' (which hold the profile of every request, no band).
 func profileOf(ctx context.Context, in *loaded, aopts analyze.Options, band analyze.Band) (*analyze.Profile, error) {
 	if in.Merged == nil {
-		traces, err := in.allTraces("profile")
+		ps, err := profilesOf(ctx, in.Result, aopts, []analyze.Band{band})
 		if err != nil {
 			return nil, err
 		}
-		return analyze.BuildProfile(ctx, traces, aopts, band)
+		return ps[0], nil
 	}
 	if band != (analyze.Band{}) {
 		return nil, inputError(fmt.Errorf("--percentile-band/--slowest need the traces: a summary holds the profile of every request"))

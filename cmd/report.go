@@ -138,10 +138,6 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	}
 	defer l.close()
 	rep := l.Report
-	traces, err := l.allTraces("report")
-	if err != nil {
-		return nil, err
-	}
 	var verdict *budget.Result
 	if l.Budget != nil {
 		// As check: lines without data fail (report is no gate: it still exits 0).
@@ -163,7 +159,7 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	}
 	// One more pass over the traces for every profile: the icicle's band
 	// and the heatmap's.
-	profiles, err := analyze.BuildProfiles(ctx, traces, aopts, append([]analyze.Band{band}, heatBands...))
+	profiles, err := profilesOf(ctx, l.Result, aopts, append([]analyze.Band{band}, heatBands...))
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +173,11 @@ func computeReport(ctx context.Context, s *Streams, opts *ReportOptions) (*repor
 	// One trace shows too few spans to read its services' clocks: use
 	// those of the whole input.
 	aopts.ClockGranularity = analyze.ClockOverrides(rep.Clocks)
-	layouts := analyze.Layouts(traces, ids, aopts)
+	exemplars, err := l.Result.FindTraces(ids)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	layouts := analyze.Layouts(exemplars, ids, aopts)
 	return &reportInput{Title: opts.Title, Input: l.Summary, Report: rep, Budget: verdict, Mode: string(aopts.CriticalPath),
 		Tail: profiles[0], Heat: profiles[1:], Picks: picks, Layouts: layouts, Top: opts.Top}, nil
 }

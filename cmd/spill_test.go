@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,20 +85,59 @@ func assertNoFiles(t *testing.T, dir string) {
 	}
 }
 
-// What needs every trace at once says so (exit 2), never a partial answer.
-func TestSpilledTooBig(t *testing.T) {
-	dir := tracegentest.Generate(t, "-scenario", "shop", "-traces", "1000", "-seed", "4", "-format", "otlp-jsonl")
-	tmp := t.TempDir()
-	for _, args := range [][]string{
-		{"profile", "-o", filepath.Join(tmp, "p.pb.gz")},
-		{"report", "-o", filepath.Join(tmp, "r.html")},
-		{"analyze", "--summary", filepath.Join(tmp, "s.json")},
+// The commands that write files (profile, report, a summary) write the
+// same bytes from a spilled input as from memory: profiles are built a
+// partition at a time (bands rank requests over all of them), the report's
+// exemplars are read back from their partitions.
+func TestSpilledSameFiles(t *testing.T) {
+	dir := tracegentest.Generate(t, "-scenario", "shop", "-traces", "1000", "-seed", "4", "-format", "otlp-jsonl", "-ms-clock", "web")
+	sum := tracegentest.Generate(t, "-scenario", "shop", "-traces", "300", "-seed", "5", "-format", "otlp-jsonl")
+	out, tmp := t.TempDir(), t.TempDir()
+	sumFile := filepath.Join(out, "other.summary.json")
+	if _, stderr, code := run(t, "", "analyze", "--summary", sumFile, sum); code != 0 {
+		t.Fatalf("summary: %d %s", code, stderr)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string // OUT is the file written
+	}{
+		{"profile pprof", []string{"profile", "-o", "OUT.pb.gz", dir}},
+		{"profile folded band", []string{"profile", "--percentile-band", "p90-p100", "--format", "folded", "-o", "OUT", dir}},
+		{"profile speedscope", []string{"profile", "-o", "OUT.json", dir}},
+		{"report", []string{"report", "-o", "OUT.html", dir}},
+		{"summary", []string{"analyze", "--summary", "OUT.json", dir}},
+		{"traces merged with a summary", []string{"merge", "-o", "OUT.json", sumFile, dir}},
 	} {
-		_, stderr, code := run(t, "", append(args, dir, "--max-memory", "1MiB", "--tmp-dir", tmp)...)
-		if code != ExitInputError || !strings.Contains(stderr, "needs every trace in memory at once") {
-			t.Errorf("%v: code %d, stderr %q", args, code, stderr)
-		}
-		assertNoFiles(t, tmp)
+		t.Run(tc.name, func(t *testing.T) {
+			written := func(tag string, extra ...string) []byte {
+				args := slices.Clone(tc.args)
+				var file string
+				for i, a := range args {
+					if strings.HasPrefix(a, "OUT") {
+						file = filepath.Join(out, tag+strings.TrimPrefix(a, "OUT"))
+						args[i] = file
+					}
+				}
+				_, stderr, code := run(t, "", append(args, extra...)...)
+				if code != 0 {
+					t.Fatalf("%s: exit %d: %s", tag, code, stderr)
+				}
+				if spilled := spillNote.MatchString(stderr); spilled != (len(extra) > 0) {
+					t.Fatalf("%s: spilled %v: %q", tag, spilled, stderr)
+				}
+				data, err := os.ReadFile(file)
+				if err != nil || len(data) < 100 {
+					t.Fatalf("%s: %d bytes, %v", tag, len(data), err)
+				}
+				return data
+			}
+			want := written("mem")
+			got := written("spilled", "--max-memory", "1MiB", "--tmp-dir", tmp)
+			if !bytes.Equal(got, want) {
+				t.Errorf("spilled: %d bytes, in memory %d bytes: they differ", len(got), len(want))
+			}
+			assertNoFiles(t, tmp)
+		})
 	}
 }
 

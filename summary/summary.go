@@ -177,10 +177,40 @@ func FromTraces(ctx context.Context, traces []tracefmt.Trace, opts analyze.Optio
 	return FromReport(r, p, traces, AnalysisOf(opts, endpoint), DefaultLimits()), nil
 }
 
+// FromPartitions summarises a partitioned input (a spilled read) that r
+// analysed with opts: it builds the whole-band profile a partition at a
+// time and reads each trace's first span start (TraceRef.First) the same
+// way. The summary is the one FromReport gives for the same traces in
+// memory.
+func FromPartitions(ctx context.Context, r *analyze.Report, src analyze.Partitioned, opts analyze.Options, endpoint string, l Limits) (*Summary, error) {
+	ps, err := analyze.BuildProfilesPartitions(ctx, src, opts, []analyze.Band{{}})
+	if err != nil {
+		return nil, err
+	}
+	first := make(map[tracefmt.TraceID]int64, len(r.TraceRows))
+	for p := range src.Partitions() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		traces, err := src.LoadPartition(p)
+		if err != nil {
+			return nil, err
+		}
+		addFirstStarts(first, traces)
+	}
+	return fromReport(r, ps[0], first, AnalysisOf(opts, endpoint), l), nil
+}
+
 // FromReport summarises r and p (nil: no profile), the analysis and the
 // whole-band profile of traces.
 func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, a Analysis, l Limits) *Summary {
 	first := make(map[tracefmt.TraceID]int64, len(traces))
+	addFirstStarts(first, traces)
+	return fromReport(r, p, first, a, l)
+}
+
+// addFirstStarts notes each trace's earliest span start.
+func addFirstStarts(first map[tracefmt.TraceID]int64, traces []tracefmt.Trace) {
 	for _, t := range traces {
 		var f int64
 		for j, s := range t.Spans {
@@ -190,6 +220,9 @@ func FromReport(r *analyze.Report, p *analyze.Profile, traces []tracefmt.Trace, 
 		}
 		first[t.ID] = f
 	}
+}
+
+func fromReport(r *analyze.Report, p *analyze.Profile, first map[tracefmt.TraceID]int64, a Analysis, l Limits) *Summary {
 	refs := make([]TraceRef, len(r.TraceRows))
 	for i, row := range r.TraceRows {
 		refs[i] = TraceRef{First: first[row.ID], ID: row.ID}

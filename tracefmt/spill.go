@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -484,6 +483,47 @@ func (r *Result) LoadPartition(i int) ([]Trace, error) {
 	return pl.traces, nil
 }
 
+// FindTraces returns the traces with the given IDs that the result holds,
+// in the order of ids. Spilled, it reads every partition and copies those
+// traces' spans out, so that no partition stays in memory.
+func (r *Result) FindTraces(ids []TraceID) ([]Trace, error) {
+	want := make(map[TraceID]int, len(ids))
+	for i, id := range ids {
+		want[id] = i
+	}
+	found := make([]Trace, len(ids))
+	for p := range r.Partitions() {
+		traces, err := r.LoadPartition(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, tr := range traces {
+			i, ok := want[tr.ID]
+			if !ok {
+				continue
+			}
+			if r.spill == nil {
+				found[i] = tr
+				continue
+			}
+			spans := make([]Span, len(tr.Spans))
+			ptrs := make([]*Span, len(tr.Spans))
+			for j, s := range tr.Spans {
+				spans[j] = *s
+				ptrs[j] = &spans[j]
+			}
+			found[i] = Trace{ID: tr.ID, Spans: ptrs}
+		}
+	}
+	out := found[:0]
+	for _, tr := range found {
+		if tr.Spans != nil {
+			out = append(out, tr)
+		}
+	}
+	return out, nil
+}
+
 // Close removes the temporary files of a spilled result; it is a no-op
 // otherwise, and may be called more than once.
 func (r *Result) Close() error {
@@ -501,7 +541,3 @@ func (r *Result) SpillDir() string {
 	}
 	return r.spill.dir
 }
-
-// ErrTooBig says that an operation needs every trace in memory at once
-// and the input was spilled.
-var ErrTooBig = errors.New("the input is over --max-memory and was spilled to temporary files")
