@@ -25,10 +25,10 @@ test:
 	$(GO) test ./...
 	$(MAKE) race
 
-# The race detector over the code that runs goroutines: decoding beside a
-# decompressor's read-ahead and the progress line (tracefmt.Read), the
-# per-trace workers (analyze), the OTLP receiver's servers, and record with
-# the command it runs. Only the tests that exercise that concurrency run: the
+# The race detector over the code that runs goroutines: decoding beside
+# the store stage, a decompressor's read-ahead and the progress line
+# (tracefmt.Read), the per-trace workers (analyze), the OTLP receiver's
+# servers, pull's concurrent fetches, and record with the command it runs. Only the tests that exercise that concurrency run: the
 # race detector slows code 5-10x (all of tracefmt's tests alone took 4 min
 # under it); these took 25-40 s of CPU, 1.5-2 min on the shared 2-core
 # machine, once the race build is cached. TestRecordStopsCommand is left
@@ -37,7 +37,7 @@ test:
 race:
 	$(GO) test -race -run '^TestRead' ./tracefmt/
 	$(GO) test -race -run '^(TestDeterminism|TestAnalyzeStopsWhenCancelled|TestBuildProfilesMatchesBuildProfile)$$' ./analyze/
-	$(GO) test -race ./receiver/
+	$(GO) test -race ./receiver/ ./pull/
 	$(GO) test -race -run '^(TestRecordBudget|TestRecordCommandFailureWins|TestRecordUntilCancelled|TestCancelledContextStopsEveryCommand)$$' ./cmd/
 
 # Benchmarks generate ~1M-span inputs with ../shared/tracegen into the

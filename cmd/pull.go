@@ -167,19 +167,25 @@ func pullRun(ctx context.Context, s *Streams, opts *PullOptions) error {
 	if stop != nil {
 		stop()
 	}
-	if m == nil { // refused before anything was created
+	// Stopped by a signal: exit 130/143 whatever the fetch then said (a
+	// cancelled request's error need not wrap the context's).
+	interrupted := err != nil && ctx.Err() != nil
+	if interrupted {
+		err = fmt.Errorf("%w: %v", ctx.Err(), err)
+	}
+	if m == nil { // refused (or stopped) before anything was created
+		if interrupted {
+			return err
+		}
 		return inputError(err)
 	}
 	if rerr := renderPull(s, m, dir, err); rerr != nil {
 		return rerr
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("interrupted: %w", err)
-		}
+	if err != nil && !interrupted {
 		return inputError(err)
 	}
-	return nil
+	return err
 }
 
 // query turns the flags into the pull's query, resolving the time window.

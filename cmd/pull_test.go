@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -173,5 +174,32 @@ func TestPullProgress(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Pulled 2 traces") {
 		t.Errorf("stdout %q", out.String())
+	}
+}
+
+// A pull stopped by a signal exits 128 + the signal, as every command does,
+// whether the server was still to answer or the pull had not begun.
+func TestPullInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	src := strings.Replace(srv.URL, "http://", "jaeger://", 1)
+	for _, after := range []time.Duration{0, 100 * time.Millisecond} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			if after == 0 {
+				cancel(Interrupt{Signal: sig})
+			} else {
+				time.AfterFunc(after, func() { cancel(Interrupt{Signal: sig}) })
+			}
+			var stdout, stderr bytes.Buffer
+			code := Run(ctx, &Streams{In: strings.NewReader(""), Out: &stdout, Err: &stderr},
+				[]string{"pull", src, "--service", "frontend", "--save", filepath.Join(t.TempDir(), "pulled")})
+			if code != 128+int(sig) || !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("%v after %v: exit %d, stderr %q; want %d, interrupted", sig, after, code, stderr.String(), 128+int(sig))
+			}
+			cancel(nil)
+		}
 	}
 }
