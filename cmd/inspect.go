@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hopbudget/analyze"
+	"hopbudget/grammar"
 	"hopbudget/tracefmt"
 )
 
@@ -14,6 +15,7 @@ import (
 type InspectOptions struct {
 	Input  inputOptions
 	Output string
+	Clocks []string // --clock-granularity
 	Paths  []string
 }
 
@@ -26,7 +28,8 @@ func newInspectCmd(s *Streams) *cobra.Command {
 compression, traces, spans, services and time range, and every warning with an example.
 Spans read = spans kept + spans rejected (by reason), always. Services whose span starts come
 from a coarse clock (e.g. whole milliseconds, as the OpenTelemetry JS SDK writes them) are named
-with the granularity detected; the JSON lists every service's clock.`,
+with the granularity detected (or set by --clock-granularity) in the service table; the JSON
+lists every service's clock.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
@@ -35,6 +38,8 @@ with the granularity detected; the JSON lists every service's clock.`,
 	}
 	opts.Input.addFlags(c.Flags())
 	c.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	c.Flags().StringArrayVar(&opts.Clocks, "clock-granularity", []string{"auto"},
+		"a service's start-clock granularity, SERVICE=DURATION or *=DURATION (e.g. web=1ms; 0 = exact); auto detects it from the data (repeatable)")
 	return c
 }
 
@@ -42,13 +47,17 @@ func inspectRun(ctx context.Context, s *Streams, opts *InspectOptions) error {
 	if opts.Output != "table" && opts.Output != "json" {
 		return inputError(fmt.Errorf("-o %q: want table or json", opts.Output))
 	}
+	overrides, err := grammar.ParseClockGranularity(opts.Clocks)
+	if err != nil {
+		return inputError(fmt.Errorf("--clock-granularity: %v", err))
+	}
 	in, err := load(ctx, s, loadSpec{Paths: opts.Paths, Input: opts.Input})
 	if err != nil {
 		return err
 	}
 	defer in.close()
 	sum := in.Summary
-	clocks, err := analyze.DetectClocksPartitions(ctx, in.Result, nil)
+	clocks, err := analyze.DetectClocksPartitions(ctx, in.Result, overrides)
 	if err != nil {
 		return err
 	}
@@ -57,10 +66,8 @@ func inspectRun(ctx context.Context, s *Streams, opts *InspectOptions) error {
 			Input  tracefmt.Summary       `json:"input"`
 			Clocks []analyze.ServiceClock `json:"clocks"`
 		}{sum, clocks})
-	} else if err = renderInputTable(s.Out, sum, true); err == nil {
-		if line := clocksLine(clocks); line != "" {
-			_, err = fmt.Fprintln(s.Out, "  "+line)
-		}
+	} else {
+		err = renderInputTable(s.Out, sum, true, clocks...)
 	}
 	if err != nil {
 		return err

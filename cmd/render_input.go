@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"hopbudget/analyze"
 	"hopbudget/tracefmt"
 )
 
@@ -23,7 +24,8 @@ func formatUs(us int64) string {
 
 // renderInputTable prints the input summary; detail adds the per-file and
 // per-service tables (inspect), otherwise it is a short header (analyze).
-func renderInputTable(w io.Writer, s tracefmt.Summary, detail bool) error {
+// The service table gives each service's clock when clocks are given.
+func renderInputTable(w io.Writer, s tracefmt.Summary, detail bool, clocks ...analyze.ServiceClock) error {
 	enc := ""
 	if len(s.Encodings) > 0 {
 		enc = " (" + strings.Join(s.Encodings, ", ") + ")"
@@ -50,8 +52,20 @@ func renderInputTable(w io.Writer, s tracefmt.Summary, detail bool) error {
 		}
 		fmt.Fprintln(w)
 		t = &table{header: []string{"SERVICE", "SPANS"}, right: map[int]bool{1: true}}
+		clock := map[string]string{}
+		if len(clocks) > 0 {
+			// The tolerance timing decisions use for the service's spans.
+			t.header = append(t.header, "CLOCK")
+			for _, c := range clocks {
+				clock[c.Service] = c.Granularity + " (" + c.Source + ")"
+			}
+		}
 		for _, sc := range s.Services {
-			t.add(sc.Name, strconv.Itoa(sc.Spans))
+			if len(clocks) > 0 {
+				t.add(sc.Name, strconv.Itoa(sc.Spans), clock[sc.Name])
+			} else {
+				t.add(sc.Name, strconv.Itoa(sc.Spans))
+			}
 		}
 		if err := t.render(w, false); err != nil {
 			return err
