@@ -12,7 +12,7 @@ import (
 func TestInspectClocks(t *testing.T) {
 	dir := tracegentest.Generate(t, "-scenario", "shop", "-traces", "300", "-seed", "2", "-format", "otlp-json", "-ms-clock", "web")
 	row := func(out, svc string) string {
-		return regexp.MustCompile(`(?m)^ `+svc+` +\d+  (.*?) *$`).FindStringSubmatch(out + "\n")[1]
+		return regexp.MustCompile(`(?m)^ ` + svc + ` +\d+  (.*?) *$`).FindStringSubmatch(out + "\n")[1]
 	}
 	out, stderr, code := run(t, "", "inspect", dir)
 	if code != 0 {
