@@ -59,7 +59,16 @@ func (d *otlpJSONDecoder) run() error {
 	s := d.s
 	s.skipBOM()
 	docs, endLine := 0, 0
-	for !s.atEOF() {
+	for {
+		if s.atEOF() {
+			if s.err != nil && docs > 0 && s.cutAtEnd() {
+				// A compressed stream cut between two lines (a recording
+				// killed after a flush): every line read is whole.
+				d.k.Warn(WarnCutLastLine, s.err.Pos, fmt.Sprintf("the compressed stream ends early (an interrupted recording?) after line %d; every line before is whole and kept", endLine))
+				s.err = nil
+			}
+			break
+		}
 		if s.peek() != '{' {
 			s.unexpected("'{' (an OTLP/JSON TracesData object)")
 			break

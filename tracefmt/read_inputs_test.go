@@ -52,9 +52,11 @@ func TestReadWalkFollowsSymlinks(t *testing.T) {
 }
 
 // An error inside a compressed stream is placed at the decompressed offset
-// where the stream broke, not at 0.
+// where the stream broke, not at 0. (The stream breaks inside a document:
+// cut between whole lines, it is an interrupted recording, see below.)
 func TestReadCompressedErrorOffset(t *testing.T) {
-	doc := []byte(oneSpan("01") + strings.Repeat(" ", 300000) + "\n" + oneSpan("02"))
+	one := oneSpan("01")
+	doc := []byte(one[:len(one)-2] + strings.Repeat(" ", 300000) + one[len(one)-2:] + "\n" + oneSpan("02"))
 	var gz bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&gz, gzip.NoCompression) // stored blocks: bytes map 1:1
 	w.Write(doc)
@@ -91,16 +93,19 @@ func TestReadCutLastLine(t *testing.T) {
 		name     string
 		data     string
 		gz       bool
+		zst      bool // zstd, flushed and not closed: cut at a block's end
 		kept     int
 		rejected int
 		fail     bool
 	}{
-		{"cut inside a span", lines + two[:len(two)-40], false, 3, 1, false},
-		{"cut inside a held span", lines + late[:200], false, 2, 2, false},
-		{"cut gzip stream", lines + late[:200], true, 2, 2, false},
-		{"cut right after a key", lines + `{"resourceSpans"`, false, 2, 0, false},
-		{"one cut document", two[:len(two)-40], false, 0, 0, true},
-		{"a bad last line is not a cut", lines + `{"resourceSpans":]}`, false, 0, 0, true},
+		{"cut inside a span", lines + two[:len(two)-40], false, false, 3, 1, false},
+		{"cut inside a held span", lines + late[:200], false, false, 2, 2, false},
+		{"cut gzip stream", lines + late[:200], true, false, 2, 2, false},
+		{"zstd stream cut between lines", lines, false, true, 2, 0, false},
+		{"zstd stream cut inside a line", lines + late[:200], false, true, 2, 2, false},
+		{"cut right after a key", lines + `{"resourceSpans"`, false, false, 2, 0, false},
+		{"one cut document", two[:len(two)-40], false, false, 0, 0, true},
+		{"a bad last line is not a cut", lines + `{"resourceSpans":]}`, false, false, 0, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := []byte(tc.data)
@@ -110,6 +115,17 @@ func TestReadCutLastLine(t *testing.T) {
 				w.Write(data)
 				w.Close()
 				data = b.Bytes()[:b.Len()-12] // cut inside the stream
+			}
+			if tc.zst {
+				// As record writes: a flush after every line; killed
+				// before the frame was closed.
+				var b bytes.Buffer
+				w, _ := zstd.NewWriter(&b)
+				for _, line := range strings.SplitAfter(tc.data, "\n") {
+					w.Write([]byte(line))
+					w.Flush()
+				}
+				data = b.Bytes()
 			}
 			p := filepath.Join(dir, "rec.jsonl")
 			os.WriteFile(p, data, 0o644)
