@@ -491,7 +491,7 @@ func renderCheckJUnit(w io.Writer, cr *checkReport) error {
 		l := &r.Lines[i]
 		c := junitCase{Name: l.Title, Classname: "hopbudget." + string(l.Kind)}
 		text := verdictText(l, r.MinSamples)
-		detail := fmt.Sprintf("%s:%d: %s\nmatch: %s\n", r.File, l.Line, text, l.Match)
+		detail := fmt.Sprintf("%s:%d: %s\nmatch: %s\n", safeText(r.File), l.Line, text, safeText(l.Match))
 		if er := l.Errors; er != nil && l.Samples > 0 {
 			detail += strings.Join(windowsText(er), "\n") + "\n"
 		}

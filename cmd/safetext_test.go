@@ -41,7 +41,8 @@ func TestOutputsEscapeControlCharacters(t *testing.T) {
 	in := filepath.Join(dir, "evil.otlp.json")
 	writePathoJSON(t, tr, in)
 	bud := filepath.Join(dir, "budget.yaml")
-	if err := os.WriteFile(bud, []byte("version: 1\nendpoints:\n  - name: all\n    match: {service: \"*\", operation: \"*\"}\n    p99: 1us\n"), 0o644); err != nil {
+	if err := os.WriteFile(bud, []byte("version: 1\nendpoints:\n  - name: all\n    match: {service: \"*\", operation: \"*\"}\n    p99: 1us\n"+
+		"  - name: one\n    match: {service: \"svca\\r\\nFAIL: fake line\"}\n    p99: 1us\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runs := [][]string{
