@@ -66,7 +66,7 @@ The trace input format flag is --input-format here (--format chooses the profile
 	addMemoryFlags(f, &opts.Input.MaxMemory, &opts.Input.TmpDir)
 	opts.analysisFlags.addFlags(f)
 	f.StringVar(&opts.Format, "format", "", "profile format: pprof, folded, speedscope (default: from -o, else folded)")
-	f.StringVarP(&opts.OutputFile, "output", "o", "", "write the profile to FILE instead of stdout")
+	f.StringVarP(&opts.OutputFile, "output", "o", "", "write the profile to FILE instead of stdout (- is stdout)")
 	f.StringVar(&opts.Band, "percentile-band", "", "per endpoint, only requests in this duration band, e.g. p95-p100")
 	f.StringVar(&opts.Slowest, "slowest", "", "per endpoint, only the slowest requests, e.g. 1% (same as --percentile-band p99-p100)")
 	f.StringVar(&opts.SampleType, "sample-type", "", "folded and speedscope: "+strings.Join(analyze.SampleTypes[:], ", ")+
@@ -111,6 +111,9 @@ func (o *ProfileOptions) band() (analyze.Band, error) {
 }
 
 func profileRun(ctx context.Context, s *Streams, opts *ProfileOptions) error {
+	if opts.OutputFile == "-" { // as report -o -: stdout
+		opts.OutputFile = ""
+	}
 	format, err := opts.format()
 	if err != nil {
 		return inputError(err)
