@@ -48,6 +48,7 @@ func main() {
 			debug.SetMemoryLimit(n)
 		}
 	}
+	s.SetGCPercent = debug.SetGCPercent
 	code := cmd.Run(ctx, s, os.Args[1:])
 	signal.Stop(sigc)
 	os.Exit(code)

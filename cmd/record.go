@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -211,13 +210,17 @@ func recordRun(ctx context.Context, s *Streams, opts *RecordOptions) error {
 	// the collector runs for every few MB that decoding allocates: a higher
 	// GOGC costs a few MB and saves a quarter of the receiver's CPU. The
 	// analysis after holds every span, so stop gives it the setting back.
-	gogc := debug.SetGCPercent(400)
-	if gogc < 0 || gogc > 400 {
-		debug.SetGCPercent(gogc) // the user's GOGC=off or higher stands
+	restoreGC := func() {}
+	if set := s.SetGCPercent; set != nil {
+		gogc := set(400)
+		if gogc < 0 || gogc > 400 {
+			set(gogc) // the user's GOGC=off or higher stands
+		}
+		restoreGC = func() { set(gogc) }
 	}
 	rec := &recording{Out: opts.Out}
 	stop := func() error {
-		defer debug.SetGCPercent(gogc)
+		defer restoreGC()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		r.Shutdown(sctx) // past the timeout, requests are cut off: nothing to add

@@ -18,7 +18,7 @@ import (
 // signal's number.
 func Run(ctx context.Context, s *Streams, args []string) int {
 	out := &errWriter{w: s.Out}
-	code := execute(ctx, &Streams{In: s.In, Out: out, Err: s.Err, ErrIsTerminal: s.ErrIsTerminal, OutIsTerminal: s.OutIsTerminal, SetMemoryLimit: s.SetMemoryLimit}, args)
+	code := execute(ctx, &Streams{In: s.In, Out: out, Err: s.Err, ErrIsTerminal: s.ErrIsTerminal, OutIsTerminal: s.OutIsTerminal, SetMemoryLimit: s.SetMemoryLimit, SetGCPercent: s.SetGCPercent}, args)
 	if out.err != nil && code <= ExitInputError {
 		fmt.Fprintln(s.Err, "hopbudget: writing the output:", out.err)
 		return ExitInputError

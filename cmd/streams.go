@@ -20,6 +20,10 @@ type Streams struct {
 	// process (main sets the Go runtime's soft limit; in-process runs leave
 	// the process alone).
 	SetMemoryLimit func(bytes int64)
+	// SetGCPercent, when set, changes the collector's target as
+	// debug.SetGCPercent does (record raises it while receiving; main
+	// sets it, in-process runs leave the process alone).
+	SetGCPercent func(percent int) (previous int)
 }
 
 // SystemStreams are the process's standard streams.
