@@ -261,6 +261,18 @@ func TestTruthShopSuggest(t *testing.T) {
 			if abs(int64(loop.Traces-bt.Traces)) > int64(bt.Traces/200) || loop.RunLengthMax != maxLen {
 				t.Errorf("loop in %d traces, runs up to %d; truth %d, up to %d", loop.Traces, loop.RunLengthMax, bt.Traces, maxLen)
 			}
+			// The run-length distribution: runs of each length as the truth
+			// counts them (a loop whose calls' floored starts tie may be
+			// read as two shorter runs: a few in a thousand).
+			runs := map[int]int{}
+			for _, r := range loop.RunLengths {
+				runs[r.Length] = r.Runs
+			}
+			for k, want := range bt.RunLengthCounts {
+				if n := runs[int(k[0]-'0')]; abs(int64(n-want)) > int64(2+want/100) {
+					t.Errorf("runs of %s: %d, truth %d (all: %+v)", k, n, want, loop.RunLengths)
+				}
+			}
 			near("loop saving mean", loop.SavingMeanUs, int64(bt.SavingMeanUs))
 			near("loop saving p50", loop.SavingP50Us, bt.SavingP50Us)
 			near("loop saving p99", loop.SavingP99Us, bt.SavingP99Us)

@@ -59,6 +59,8 @@ type Candidate struct {
 	// Batch runs: calls per run.
 	RunLengthP50 int `json:"runLengthP50,omitempty"`
 	RunLengthMax int `json:"runLengthMax,omitempty"`
+	// RunLengths: how many runs had each length, shortest first.
+	RunLengths []RunLength `json:"runLengths,omitempty"`
 	// OnPathFraction of Traces in which starting the calls together
 	// shortens the endpoint at all; 0 means the calls are never on the
 	// critical path and the candidate saves nothing.
@@ -287,6 +289,24 @@ func candPair(c *Candidate) pairKey {
 // Attributes (which would show data flow) are not in the span model.
 const dependentShare = 0.5
 
+// RunLength counts the batch runs of one length.
+type RunLength struct {
+	Length int `json:"length"`
+	Runs   int `json:"runs"`
+}
+
+// runLengths counts runs by length, shortest first.
+func runLengths(runs []int64) []RunLength {
+	var out []RunLength
+	for _, n := range slices.Sorted(slices.Values(runs)) {
+		if len(out) == 0 || out[len(out)-1].Length != int(n) {
+			out = append(out, RunLength{Length: int(n)})
+		}
+		out[len(out)-1].Runs++
+	}
+	return out
+}
+
 // judge fills a candidate's detection fields from the parent's evidence.
 func judge(k pairKey, pa *pairAcc, tol int64) Candidate {
 	c := Candidate{Service: k.svc, Operation: k.op, Overlapping: pa.overlap}
@@ -306,8 +326,17 @@ func judge(k pairKey, pa *pairAcc, tol int64) Candidate {
 		c.Serial = pa.serial
 		rs := pcts(slices.Clone(pa.runs), 50, 100)
 		c.RunLengthP50, c.RunLengthMax = int(rs[0]), int(rs[1])
-		c.Why = fmt.Sprintf("%s called up to %d times in a row (median %d) in %d parent spans: one batched call, or concurrent calls, would do if they do not need each other's results",
-			name(k.a), c.RunLengthMax, c.RunLengthP50, c.Serial)
+		c.RunLengths = runLengths(pa.runs)
+		var dist []string
+		for i, r := range c.RunLengths {
+			of := " of "
+			if i == 0 {
+				of = " runs of "
+			}
+			dist = append(dist, fmt.Sprint(r.Runs, of, r.Length))
+		}
+		c.Why = fmt.Sprintf("%s called up to %d times in a row (median %d; %s) in %d parent spans: one batched call, or concurrent calls, would do if they do not need each other's results",
+			name(k.a), c.RunLengthMax, c.RunLengthP50, strings.Join(dist, ", "), c.Serial)
 		return c
 	}
 	c.Kind = KindParallel
