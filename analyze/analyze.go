@@ -117,6 +117,9 @@ func (ar *analysis) report(id func(int32) tracefmt.TraceID) (*Report, error) {
 	if err := ar.ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
+	// The per-trace state points into the last batch's spans (a whole
+	// partition when spilled): let it go before the aggregates are built.
+	ar.tss = nil
 	total := ar.accs[0]
 	for _, a := range ar.accs[1:] {
 		total.merge(a)

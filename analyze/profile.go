@@ -340,6 +340,7 @@ func (pr *profiler) profiles(bands []Band) ([]*Profile, error) {
 	if err := pr.ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
+	pr.tss = nil // as in analysis.report: it points into the last batch
 	var counts Counts
 	for _, w := range pr.ws {
 		counts.add(&w.counts)
