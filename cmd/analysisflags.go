@@ -31,7 +31,13 @@ func (o *analysisFlags) addFlags(f *pflag.FlagSet) {
 func (o *analysisFlags) addTraceFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.CriticalPath, "critical-path", "default", "critical-path definition: default or jaeger (what the Jaeger UI draws)")
 	f.BoolVar(&o.SkewAdjust, "skew-adjust", true, "shift cross-service children that do not fit their parent (clock skew)")
-	f.StringArrayVar(&o.Clocks, "clock-granularity", []string{"auto"},
+	addClockFlag(f, &o.Clocks)
+}
+
+// addClockFlag binds --clock-granularity (analyze.Options.ClockGranularity
+// once parsed by grammar.ParseClockGranularity).
+func addClockFlag(f *pflag.FlagSet, clocks *[]string) {
+	f.StringArrayVar(clocks, "clock-granularity", []string{"auto"},
 		"a service's start-clock granularity, SERVICE=DURATION or *=DURATION (e.g. web=1ms; 0 = exact); auto detects it from the data (repeatable)")
 }
 

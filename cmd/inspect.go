@@ -38,8 +38,7 @@ lists every service's clock.`,
 	}
 	opts.Input.addFlags(c.Flags())
 	c.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
-	c.Flags().StringArrayVar(&opts.Clocks, "clock-granularity", []string{"auto"},
-		"a service's start-clock granularity, SERVICE=DURATION or *=DURATION (e.g. web=1ms; 0 = exact); auto detects it from the data (repeatable)")
+	addClockFlag(c.Flags(), &opts.Clocks)
 	return c
 }
 

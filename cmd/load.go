@@ -62,20 +62,11 @@ type loaded struct {
 	Summary tracefmt.Summary
 	Report  *analyze.Report // nil unless loadSpec.Analyze
 	Budget  *budget.Budget  // nil unless loadSpec.Budget
-	// Merged is the merged summary when some input was a summary; the
-	// traces are then not at hand (Traces is nil).
+	// Merged is the merged summary when some input was a summary; trace
+	// inputs read beside them are summarised into it.
 	Merged *summary.Summary
 	strict bool
 	out    io.Writer // the command's stdout
-}
-
-// Traces are the traces read, grouped by trace ID (nil when the inputs
-// were summaries).
-func (l *loaded) Traces() []tracefmt.Trace {
-	if l.Merged != nil || l.Result == nil {
-		return nil
-	}
-	return l.Result.Traces
 }
 
 // close removes the temporary files of a spilled input. Every command

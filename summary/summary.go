@@ -162,10 +162,10 @@ func AnalysisOf(opts analyze.Options, endpoint string) Analysis {
 	return a
 }
 
-// FromTraces analyses whole traces with opts and summarises them with the
-// default limits; endpoint is the text of opts.Endpoint's filter ("" when
-// there is none).
-func FromTraces(ctx context.Context, traces []tracefmt.Trace, opts analyze.Options, endpoint string) (*Summary, error) {
+// FromTraces analyses whole traces with opts and summarises them within
+// limits l (DefaultLimits, unless a test or a pipeline says otherwise);
+// endpoint is the text of opts.Endpoint's filter ("" when there is none).
+func FromTraces(ctx context.Context, traces []tracefmt.Trace, opts analyze.Options, endpoint string, l Limits) (*Summary, error) {
 	r, err := analyze.Analyze(ctx, traces, opts)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func FromTraces(ctx context.Context, traces []tracefmt.Trace, opts analyze.Optio
 	if err != nil {
 		return nil, err
 	}
-	return FromReport(r, p, traces, AnalysisOf(opts, endpoint), DefaultLimits()), nil
+	return FromReport(r, p, traces, AnalysisOf(opts, endpoint), l), nil
 }
 
 // FromPartitions summarises a partitioned input (a spilled read) that r

@@ -356,7 +356,7 @@ func (f *summarizeFn) flush(ctx context.Context, emit func(Partial)) error {
 	for i := range f.batch {
 		traces[i] = f.batch[i].trace
 	}
-	s, err := summarize(ctx, traces, f.opts, f.Limits)
+	s, err := summary.FromTraces(ctx, traces, f.opts, "", f.Limits)
 	if err != nil {
 		return err
 	}
@@ -365,20 +365,6 @@ func (f *summarizeFn) flush(ctx context.Context, emit func(Partial)) error {
 	clear(f.batch)
 	f.batch, f.spans, f.names, f.attrs = f.batch[:0], 0, nil, nil
 	return nil
-}
-
-// summarize is summary.FromTraces with the given limits (a test pins the
-// two together at the default limits).
-func summarize(ctx context.Context, traces []tracefmt.Trace, opts analyze.Options, l summary.Limits) (*summary.Summary, error) {
-	r, err := analyze.Analyze(ctx, traces, opts)
-	if err != nil {
-		return nil, err
-	}
-	p, err := analyze.BuildProfile(ctx, traces, opts, analyze.Band{})
-	if err != nil {
-		return nil, err
-	}
-	return summary.FromReport(r, p, traces, summary.AnalysisOf(opts, ""), l), nil
 }
 
 // Partial is a summary crossing Beam (coded with summary.Encode).

@@ -309,7 +309,7 @@ func TestPipelineMatchesCLI(t *testing.T) {
 			if limits == (summary.Limits{}) {
 				limits = summary.DefaultLimits()
 			}
-			one, err := summarize(ctx, all.Traces, opts, limits)
+			one, err := summary.FromTraces(ctx, all.Traces, opts, "", limits)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -430,36 +430,6 @@ func compareReports(t *testing.T, what string, got, want *analyze.Report, sameOr
 	}
 	eq("clocks", fmt.Sprint(got.Clocks), fmt.Sprint(want.Clocks))
 	eq("warnings", len(got.Warnings), len(want.Warnings))
-}
-
-// TestSummarizeIsFromTraces: the pipeline's summarize (FromTraces with
-// limits) writes what summary.FromTraces writes at the default limits.
-func TestSummarizeIsFromTraces(t *testing.T) {
-	ctx := context.Background()
-	dir := tracegen(t, "-scenario", "checkout", "-traces", "300", "-seed", "3", "-error-rate", "0.05")
-	res, err := tracefmt.Read(ctx, []string{filepath.Join(dir, "traces.otlp.json")}, tracefmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := analyze.Options{CriticalPath: analyze.ModeJaeger}
-	want, err := summary.FromTraces(ctx, res.Traces, opts, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := summarize(ctx, res.Traces, opts, summary.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g, w bytes.Buffer
-	if err := summary.Encode(&g, got); err != nil {
-		t.Fatal(err)
-	}
-	if err := summary.Encode(&w, want); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(g.Bytes(), w.Bytes()) {
-		t.Error("summarize and summary.FromTraces differ")
-	}
 }
 
 // TestPipelineErrors: a job over bad inputs fails with an error that says
